@@ -1,0 +1,94 @@
+"""The ASGI application: the transports mounted on one Starlette app."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+from collections.abc import AsyncIterator
+
+import orjson
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, PlainTextResponse, Response
+from starlette.routing import Route
+
+from .config import Config, load_config
+from .context import ServerContext, open_context
+from .endpoints.routes import dispatch
+from .jobs import run_periodic_jobs
+from .transport.body import BodyTooLarge, read_limited_body
+from .transport.legacy import LEGACY_BODY_LIMIT, to_api_request
+from .transport.onion import ONION_BODY_LIMIT, handle_onion_request
+from .web import index_page
+
+JSON = "application/json"
+RESOLVED_CONFIG_ENV = "OPENGROUP_RESOLVED_CONFIG"
+
+
+def _ctx(request: Request) -> ServerContext:
+    ctx: ServerContext = request.app.state.ctx
+    return ctx
+
+
+async def onion_endpoint(request: Request) -> Response:
+    try:
+        body = await read_limited_body(request, ONION_BODY_LIMIT)
+    except BodyTooLarge:
+        return PlainTextResponse("Request too large", status_code=413)
+    status, reply = await run_in_threadpool(handle_onion_request, _ctx(request), body)
+    return Response(reply, status_code=status, media_type="text/plain; charset=utf-8")
+
+
+async def legacy_endpoint(request: Request) -> Response:
+    try:
+        body = await read_limited_body(request, LEGACY_BODY_LIMIT)
+    except BodyTooLarge:
+        return Response(b'{"status_code":413,"error":"request too large"}', 413, media_type=JSON)
+    response = await run_in_threadpool(dispatch, _ctx(request), to_api_request(request, body))
+    return Response(orjson.dumps(response.as_json()), response.status_code, media_type=JSON)
+
+
+async def index(request: Request) -> Response:
+    return HTMLResponse(await run_in_threadpool(index_page, _ctx(request)))
+
+
+ROUTES = [
+    Route("/", index, methods=["GET"]),
+    Route("/loki/v3/lsrpc", onion_endpoint, methods=["POST"]),
+    Route("/oxen/v3/lsrpc", onion_endpoint, methods=["POST"]),
+    Route("/legacy/{path:path}", legacy_endpoint, methods=["GET", "POST", "DELETE"]),
+]
+
+
+def create_app(config: Config, context: ServerContext | None = None) -> Starlette:
+    """Build the app. With no `context`, each process opens its own at start-up."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        ctx = context or await run_in_threadpool(open_context, config)
+        app.state.ctx = ctx
+        jobs = asyncio.create_task(run_periodic_jobs(ctx))
+        try:
+            yield
+        finally:
+            jobs.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await jobs
+            if context is None:
+                ctx.close()
+
+    app = Starlette(routes=ROUTES, lifespan=lifespan)
+    if context is not None:
+        app.state.ctx = context
+    return app
+
+
+def app_from_environment() -> Starlette:
+    """uvicorn factory for worker processes: the CLI passes its resolved config by env."""
+    resolved = os.environ.get(RESOLVED_CONFIG_ENV)
+    config = Config(**json.loads(resolved)) if resolved else load_config()
+    return create_app(config)

@@ -1,0 +1,79 @@
+"""The composition root: everything a handler, a job or a CLI command works through."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from .config import Config
+from .crypto import ServerKeys
+from .keys import load_or_create_server_keys
+from .rules.ids import check_new_room_id
+from .rules.limits import PostRateLimit
+from .rules.tokens import TokenPolicy
+from .store import BlobStore, Database, rooms
+from .store.database import is_sqlite
+from .store.migrate import migrate
+
+log = logging.getLogger("opengroup")
+
+DAY = 86_400.0
+MAIN_ROOM = ("main", "Main")
+
+
+@dataclass(slots=True)
+class ServerContext:
+    config: Config
+    db: Database
+    blobs: BlobStore
+    keys: ServerKeys
+    clock: Callable[[], float] = field(default=time.time)
+
+    @property
+    def token_policy(self) -> TokenPolicy:
+        return TokenPolicy(expiry_seconds=self.config.token_expiry_days * DAY)
+
+    @property
+    def rate_limit(self) -> PostRateLimit:
+        return PostRateLimit(self.config.rate_limit_posts, self.config.rate_limit_seconds)
+
+    def join_url(self, room_id: str) -> str | None:
+        base = self.config.base_url.rstrip("/")
+        if not base:
+            return None
+        return f"{base}/{room_id}?public_key={self.keys.public_hex}"
+
+    def close(self) -> None:
+        self.db.dispose()
+
+
+def open_context(config: Config, *, create: bool = True) -> ServerContext:
+    """Open (and on first use create) the data directory, key, database and files directory.
+
+    Schema migrations run here, under a lock, so every entry point works on a current schema.
+    """
+    if create:
+        config.data_path.mkdir(parents=True, exist_ok=True)
+    if is_sqlite(config.sqlalchemy_url) and not config.database_url and not create:
+        if not (config.data_path / "opengroup.db").exists():
+            raise FileNotFoundError(f"no database in {config.data_path}")
+    keys = load_or_create_server_keys(config.key_path, create=create)
+    db = Database(config.sqlalchemy_url)
+    migrate(db)
+    blobs = BlobStore(config.files_path)
+    blobs.ensure()
+    context = ServerContext(config=config, db=db, blobs=blobs, keys=keys)
+    if config.create_main_room:
+        create_main_room_once(context)
+    return context
+
+
+def create_main_room_once(context: ServerContext) -> None:
+    """Room `main` on the first start of an empty database: later, deleting it is final."""
+    room_id, name = MAIN_ROOM
+    with context.db.write() as tx:
+        created = rooms.create_first_room(tx, check_new_room_id(room_id), name, context.clock())
+    if created:
+        log.info("created room %r", room_id)

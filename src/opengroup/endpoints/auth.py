@@ -1,0 +1,60 @@
+"""GET auth_token_challenge, POST claim_auth_token, DELETE auth_token."""
+
+from __future__ import annotations
+
+import base64
+
+from ..crypto import make_auth_challenge, session_public_key
+from ..errors import Unauthenticated
+from ..rules.ids import parse_session_id
+from ..rules.permissions import require_not_banned
+from ..rules.tokens import hash_token, new_token, parse_token
+from ..store import auth as token_store
+from ..store import moderation as moderation_store
+from . import access
+from .call import Call, Reply
+from .parsing import json_object
+
+
+def challenge(call: Call) -> Reply:
+    ctx = call.ctx
+    session_id = parse_session_id(call.request.query.get("public_key"))
+    token = new_token()
+    with ctx.db.write() as tx:
+        room = access.header_room(call, tx)
+        require_not_banned(moderation_store.is_banned(tx, room, session_id))
+        token_store.add_pending_token(
+            tx, room, session_id, hash_token(token), ctx.clock(), ctx.config.max_pending_tokens
+        )
+    ciphertext, ephemeral_public = make_auth_challenge(token, session_public_key(session_id))
+    return {
+        "challenge": {
+            "ciphertext": base64.b64encode(ciphertext).decode(),
+            "ephemeral_public_key": base64.b64encode(ephemeral_public).decode(),
+        }
+    }
+
+
+def claim(call: Call) -> Reply:
+    ctx = call.ctx
+    session_id = parse_session_id(json_object(call.request).get("public_key"))
+    token_hash = hash_token(parse_token(call.request.header("authorization")))
+    with ctx.db.write() as tx:
+        room = access.header_room(call, tx)
+        record = token_store.find_token(tx, token_hash)
+        if record is None or record.room_pk != room.pk or record.session_id != session_id:
+            raise Unauthenticated("unknown auth token")
+        require_not_banned(moderation_store.is_banned(tx, room, session_id))
+        if not record.claimed:
+            if record.created_at + ctx.token_policy.pending_seconds <= ctx.clock():
+                raise Unauthenticated("auth token expired before it was claimed")
+            token_store.claim_token(tx, token_hash, ctx.clock())
+    return {}
+
+
+def revoke(call: Call) -> Reply:
+    with call.ctx.db.write() as tx:
+        access.basic(call, tx)
+        token_store.revoke_token(tx, hash_token(parse_token(call.request.header("authorization"))))
+    call.token_uses.clear()
+    return {}

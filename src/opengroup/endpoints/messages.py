@@ -1,0 +1,131 @@
+"""POST messages, GET messages, POST delete_messages, DELETE messages/:id, GET deleted_messages."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Sequence
+from typing import Any
+
+from ..crypto import session_public_key, verify_session_signature
+from ..errors import BadInput
+from ..rules.permissions import Actor, OwnedMessage, check_can_delete
+from ..store import Tx
+from ..store import messages as message_store
+from ..store.messages import Deletion, Message
+from ..store.rooms import Room
+from . import access
+from .call import Call, Reply
+from .parsing import base64_field, json_object, optional_int, path_int, query_int
+
+PAGE_LIMIT = 256
+MAX_DELETE_BATCH = 1024
+SIGNATURE_BYTES = 64
+
+
+def message_json(message: Message) -> Reply:
+    return {
+        "server_id": message.server_id,
+        "public_key": message.session_id,
+        "timestamp": message.timestamp,
+        "data": message.data,
+        "signature": message.signature,
+    }
+
+
+def deletion_json(deletion: Deletion) -> Reply:
+    return {"id": deletion.id, "deleted_message_id": deletion.message_id}
+
+
+def post_message(call: Call) -> Reply:
+    ctx = call.ctx
+    body = json_object(call.request)
+    data = base64_field(body, "data", ctx.config.max_message_size, "message data")
+    signature = base64_field(body, "signature", SIGNATURE_BYTES, "signature")
+    if len(signature) != SIGNATURE_BYTES:
+        raise BadInput("signature must be 64 bytes")
+    if not isinstance(body.get("timestamp"), int | float | None):
+        raise BadInput("'timestamp' must be a number")
+    if not isinstance(body.get("public_key"), str | None):
+        raise BadInput("'public_key' must be a string")
+    with ctx.db.write() as tx:
+        room, actor = access.basic(call, tx)
+        if ctx.config.verify_signatures and not verify_session_signature(
+            session_public_key(actor.session_id), data, signature
+        ):
+            raise BadInput("invalid signature")
+        timestamp = int(ctx.clock() * 1000)
+        if not actor.is_moderator:
+            since = timestamp - int(ctx.config.rate_limit_seconds * 1000)
+            ctx.rate_limit.check(message_store.count_posts_since(tx, room, actor.session_id, since))
+        message = message_store.insert_message(
+            tx,
+            room,
+            actor.session_id,
+            timestamp,
+            base64.b64encode(data).decode(),
+            base64.b64encode(signature).decode(),
+        )
+    return {"message": message_json(message)}
+
+
+def get_messages(call: Call) -> Reply:
+    after = query_int(call.request, "from_server_id", default=None, minimum=0, maximum=None)
+    limit = query_int(call.request, "limit", default=PAGE_LIMIT, minimum=1, maximum=PAGE_LIMIT)
+    assert limit is not None
+    with call.ctx.db.read() as tx:
+        room, _ = access.basic(call, tx)
+        found = message_store.get_messages(tx, room, after, limit)
+    return {"messages": [message_json(message) for message in found]}
+
+
+def get_deletions(call: Call) -> Reply:
+    after = query_int(call.request, "from_server_id", default=None, minimum=0, maximum=None)
+    limit = query_int(call.request, "limit", default=PAGE_LIMIT, minimum=1, maximum=PAGE_LIMIT)
+    assert limit is not None
+    with call.ctx.db.read() as tx:
+        room, _ = access.basic(call, tx)
+        found = message_store.get_deletions(tx, room, after, limit)
+    return {"ids": [deletion_json(deletion) for deletion in found]}
+
+
+def delete_batch(call: Call) -> Reply:
+    ids = json_object(call.request).get("ids")
+    if not isinstance(ids, list) or len(ids) > MAX_DELETE_BATCH:
+        raise BadInput(f"'ids' must be a list of at most {MAX_DELETE_BATCH} integers")
+    server_ids = [optional_int(value, "ids") for value in ids]
+    if any(value is None for value in server_ids):
+        raise BadInput("'ids' must hold integers only")
+    with call.ctx.db.write() as tx:
+        room, actor = access.basic(call, tx)
+        delete_messages(tx, room, actor, [value for value in server_ids if value is not None])
+    return {}
+
+
+def delete_one(call: Call) -> Reply:
+    server_id = path_int(call.params["server_id"], "message id")
+    with call.ctx.db.write() as tx:
+        room, actor = access.basic(call, tx)
+        delete_messages(tx, room, actor, [server_id])
+    return {}
+
+
+def delete_messages(tx: Tx, room: Room, actor: Actor, server_ids: Sequence[int]) -> None:
+    """All or nothing; messages already deleted are skipped (deleting twice is a no-op)."""
+    owners = message_store.get_owners(tx, room, server_ids)
+    check_can_delete(
+        actor, server_ids, [OwnedMessage(owner.server_id, owner.session_id) for owner in owners]
+    )
+    message_store.delete_messages(tx, room, [o.server_id for o in owners if not o.deleted])
+
+
+def poll_room(tx: Tx, room: Room, after_message: Any, after_deletion: Any) -> Reply:
+    """The messages and deletions part of one compact_poll result."""
+    return {
+        "messages": [
+            message_json(m) for m in message_store.get_messages(tx, room, after_message, PAGE_LIMIT)
+        ],
+        "deletions": [
+            deletion_json(d)
+            for d in message_store.get_deletions(tx, room, after_deletion, PAGE_LIMIT)
+        ],
+    }

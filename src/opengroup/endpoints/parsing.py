@@ -1,0 +1,79 @@
+"""Small parsers for input at the edge; each raises BadInput with a message naming the field."""
+
+from __future__ import annotations
+
+import binascii
+from typing import Any
+
+import orjson
+
+from ..errors import BadInput, TooLarge
+from ..rules.limits import base64_decoded_size_bound, check_size
+from .call import ApiRequest
+
+
+def json_object(request: ApiRequest) -> dict[str, Any]:
+    if request.body is None:
+        raise BadInput("a JSON object body is required")
+    try:
+        value = orjson.loads(request.body)
+    except orjson.JSONDecodeError:
+        raise BadInput("body is not valid JSON") from None
+    if not isinstance(value, dict):
+        raise BadInput("body must be a JSON object")
+    return value
+
+
+def required(obj: dict[str, Any], name: str) -> Any:
+    if obj.get(name) is None:
+        raise BadInput(f"missing field {name!r}")
+    return obj[name]
+
+
+def string_field(obj: dict[str, Any], name: str) -> str:
+    value = required(obj, name)
+    if not isinstance(value, str):
+        raise BadInput(f"field {name!r} must be a string")
+    return value
+
+
+def optional_int(value: Any, name: str) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise BadInput(f"{name!r} must be an integer")
+    return value
+
+
+def base64_field(obj: dict[str, Any], name: str, max_size: int, what: str) -> bytes:
+    """Decode strict standard base64, refusing oversized input before decoding it."""
+    encoded = string_field(obj, name)
+    if base64_decoded_size_bound(len(encoded)) > max_size + 3:
+        raise TooLarge(f"{what} is larger than the limit of {max_size} bytes")
+    try:
+        decoded = binascii.a2b_base64(encoded, strict_mode=True)
+    except (binascii.Error, ValueError):
+        raise BadInput(f"field {name!r} is not valid base64") from None
+    check_size(len(decoded), max_size, what)
+    return decoded
+
+
+def query_int(
+    request: ApiRequest, name: str, *, default: int | None, minimum: int, maximum: int | None
+) -> int | None:
+    raw = request.query.get(name)
+    if raw is None or raw == "" or raw == "null":
+        return default
+    try:
+        value = int(raw, 10)
+    except ValueError:
+        raise BadInput(f"query parameter {name!r} must be an integer") from None
+    if value < minimum:
+        raise BadInput(f"query parameter {name!r} must be at least {minimum}")
+    return value if maximum is None else min(value, maximum)
+
+
+def path_int(value: str, name: str) -> int:
+    if not value.isascii() or not value.isdigit() or len(value) > 19:
+        raise BadInput(f"{name} must be a non-negative integer")
+    return int(value)

@@ -1,0 +1,72 @@
+"""Errors a client may be told about, as one tree.
+
+    OpenGroupError                 any failure with a meaning for the client
+    ├── BadInput          400      malformed or out-of-range input
+    ├── Unauthenticated   401      token missing, unknown or expired: clients re-authenticate
+    ├── Forbidden         403      valid token, not allowed (banned, not a moderator)
+    ├── NotFound          404      unknown room, message or file
+    ├── TooLarge          413      body or file over its limit
+    ├── RateLimited       429      too many posts
+    └── StorageFailure    507      the data directory or database cannot be written
+
+Rules and the store raise these; the endpoint edge turns them into a status code through
+`status_for`. Anything else is a bug: logged with its traceback, answered with a bare 500.
+"""
+
+from __future__ import annotations
+
+
+class OpenGroupError(Exception):
+    """A failure the client may be told about; the message is safe to show."""
+
+    reason = "error"
+
+    def __init__(self, detail: str | None = None) -> None:
+        super().__init__(detail or self.reason)
+        self.detail = detail or self.reason
+
+
+class BadInput(OpenGroupError):
+    reason = "bad request"
+
+
+class Unauthenticated(OpenGroupError):
+    reason = "authentication required"
+
+
+class Forbidden(OpenGroupError):
+    reason = "forbidden"
+
+
+class NotFound(OpenGroupError):
+    reason = "not found"
+
+
+class TooLarge(OpenGroupError):
+    reason = "too large"
+
+
+class RateLimited(OpenGroupError):
+    reason = "rate limited"
+
+
+class StorageFailure(OpenGroupError):
+    reason = "storage unavailable"
+
+
+ERROR_STATUS: dict[type[OpenGroupError], int] = {
+    BadInput: 400,
+    Unauthenticated: 401,
+    Forbidden: 403,
+    NotFound: 404,
+    TooLarge: 413,
+    RateLimited: 429,
+    StorageFailure: 507,
+}
+
+
+def status_for(error: OpenGroupError) -> int:
+    for cls in type(error).__mro__:
+        if cls in ERROR_STATUS:
+            return ERROR_STATUS[cls]
+    return 500

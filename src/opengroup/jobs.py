@@ -1,0 +1,55 @@
+"""Periodic jobs inside the server: prune pending and expired tokens, expired files, strays.
+
+Every job is an idempotent DELETE (or unlink of a file already gone), so running it in several
+processes at once is safe and cheap: no lease is needed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from starlette.concurrency import run_in_threadpool
+
+from .context import DAY, ServerContext
+from .rules.tokens import PENDING_TOKEN_SECONDS
+from .store import auth as token_store
+from .store import files as file_store
+
+log = logging.getLogger("opengroup.jobs")
+
+
+def prune_once(ctx: ServerContext) -> dict[str, int]:
+    now = ctx.clock()
+    with ctx.db.write() as tx:
+        tokens = token_store.prune_tokens(
+            tx,
+            pending_before=now - PENDING_TOKEN_SECONDS,
+            claimed_unused_before=now - ctx.config.token_expiry_days * DAY,
+        )
+    files = file_store.prune_expired_files(ctx.db, ctx.blobs, now)
+    return {"tokens": tokens, "files": files}
+
+
+def remove_stray_files(ctx: ServerContext) -> int:
+    """Files on disk without a row (a crash between rename and commit) go at start."""
+    with ctx.db.read() as tx:
+        known = file_store.all_file_ids(tx)
+    return ctx.blobs.remove_strays(known, ctx.clock())
+
+
+async def run_periodic_jobs(ctx: ServerContext) -> None:
+    try:
+        removed = await run_in_threadpool(remove_stray_files, ctx)
+        if removed:
+            log.info("removed %d stray files", removed)
+    except Exception:
+        log.warning("stray file sweep failed", exc_info=True)
+    while True:
+        try:
+            pruned = await run_in_threadpool(prune_once, ctx)
+            if any(pruned.values()):
+                log.info("pruned %(tokens)d tokens and %(files)d files", pruned)
+        except Exception:
+            log.warning("prune failed; will try again", exc_info=True)
+        await asyncio.sleep(ctx.config.prune_interval_seconds)

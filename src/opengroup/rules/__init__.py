@@ -1,0 +1,1 @@
+"""Rules: identities, tokens, permissions and limits. Plain Python: no HTTP, no SQL."""

@@ -1,0 +1,55 @@
+"""Auth tokens: 48 random bytes, sent as lowercase hex, stored only as their SHA-256."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+
+from ..errors import Unauthenticated
+
+TOKEN_BYTES = 48
+PENDING_TOKEN_SECONDS = 600
+# Writing "last used" on every poll would make each poll a write; once per interval is enough
+# to keep a 7-day expiry and a 7-day member count accurate.
+TOKEN_TOUCH_INTERVAL_SECONDS = 300
+_TOKEN_HEX = re.compile(r"[0-9a-fA-F]{96}")
+
+
+def new_token() -> bytes:
+    return secrets.token_bytes(TOKEN_BYTES)
+
+
+def hash_token(token: bytes) -> bytes:
+    return hashlib.sha256(token).digest()
+
+
+def parse_token(value: str | None) -> bytes:
+    """The Authorization header's hex token as bytes; 401 when missing or malformed."""
+    if not value or not _TOKEN_HEX.fullmatch(value):
+        raise Unauthenticated("missing or malformed auth token")
+    return bytes.fromhex(value)
+
+
+@dataclass(frozen=True, slots=True)
+class TokenState:
+    room_pk: int
+    session_id: str
+    claimed: bool
+    created_at: float
+    last_used_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class TokenPolicy:
+    expiry_seconds: float
+    pending_seconds: float = PENDING_TOKEN_SECONDS
+
+    def is_live(self, token: TokenState, now: float) -> bool:
+        if token.claimed:
+            return token.last_used_at + self.expiry_seconds > now
+        return token.created_at + self.pending_seconds > now
+
+    def needs_touch(self, token: TokenState, now: float) -> bool:
+        return token.last_used_at + TOKEN_TOUCH_INTERVAL_SECONDS <= now

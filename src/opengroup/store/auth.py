@@ -1,0 +1,114 @@
+"""Queries on auth tokens (stored only as SHA-256 hashes) and user activity."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import delete, func, insert, select, update
+
+from .database import Tx, dialect_insert
+from .rooms import Room
+from .schema import tokens, user_activity
+
+
+@dataclass(frozen=True, slots=True)
+class TokenRecord:
+    token_hash: bytes
+    room_pk: int
+    session_id: str
+    claimed: bool
+    created_at: float
+    last_used_at: float
+
+
+def find_token(tx: Tx, token_hash: bytes) -> TokenRecord | None:
+    row = tx.execute(
+        select(
+            tokens.c.token_hash,
+            tokens.c.room_pk,
+            tokens.c.session_id,
+            tokens.c.claimed,
+            tokens.c.created_at,
+            tokens.c.last_used_at,
+        ).where(tokens.c.token_hash == token_hash)
+    ).first()
+    return TokenRecord(*row) if row else None
+
+
+def add_pending_token(
+    tx: Tx, room: Room, session_id: str, token_hash: bytes, now: float, keep_pending: int
+) -> None:
+    """Store a new unclaimed token, dropping this user's oldest pending ones past the cap."""
+    pending = list(
+        tx.execute(
+            select(tokens.c.token_hash)
+            .where(
+                tokens.c.room_pk == room.pk,
+                tokens.c.session_id == session_id,
+                tokens.c.claimed.is_(False),
+            )
+            .order_by(tokens.c.created_at.desc())
+        ).scalars()
+    )
+    stale = pending[max(keep_pending - 1, 0) :]
+    if stale:
+        tx.execute(delete(tokens).where(tokens.c.token_hash.in_(stale)))
+    tx.execute(
+        insert(tokens).values(
+            token_hash=token_hash,
+            room_pk=room.pk,
+            session_id=session_id,
+            claimed=False,
+            created_at=now,
+            last_used_at=now,
+        )
+    )
+
+
+def claim_token(tx: Tx, token_hash: bytes, now: float) -> None:
+    tx.execute(
+        update(tokens)
+        .where(tokens.c.token_hash == token_hash)
+        .values(claimed=True, last_used_at=now)
+    )
+
+
+def revoke_token(tx: Tx, token_hash: bytes) -> None:
+    tx.execute(delete(tokens).where(tokens.c.token_hash == token_hash))
+
+
+def touch_tokens(tx: Tx, uses: Iterable[tuple[bytes, int, str]], now: float) -> None:
+    """Record use of tokens (hash, room_pk, session_id): keeps them alive, counts members."""
+    uses = list(uses)
+    if not uses:
+        return
+    tx.execute(
+        update(tokens).where(tokens.c.token_hash.in_([u[0] for u in uses])).values(last_used_at=now)
+    )
+    rows = [{"room_pk": pk, "session_id": sid, "last_active": now} for _, pk, sid in uses]
+    upsert = dialect_insert(tx, user_activity)
+    tx.execute(
+        upsert.on_conflict_do_update(
+            index_elements=[user_activity.c.room_pk, user_activity.c.session_id],
+            set_={"last_active": upsert.excluded.last_active},
+        ),
+        rows,
+    )
+
+
+def count_active_users(tx: Tx, room: Room, since: float) -> int:
+    query = select(func.count()).where(
+        user_activity.c.room_pk == room.pk, user_activity.c.last_active >= since
+    )
+    return int(tx.execute(query).scalar_one())
+
+
+def prune_tokens(tx: Tx, pending_before: float, claimed_unused_before: float) -> int:
+    result = tx.execute(
+        delete(tokens).where(
+            (tokens.c.claimed.is_(False) & (tokens.c.created_at < pending_before))
+            | (tokens.c.claimed.is_(True) & (tokens.c.last_used_at < claimed_unused_before))
+        )
+    )
+    return int(result.rowcount or 0)

@@ -1,0 +1,104 @@
+"""Connections and transactions: one place that knows which database engine runs.
+
+`Database.read()` opens a read transaction (a consistent snapshot); `Database.write()` opens
+a write transaction that takes the write lock up front (SQLite `BEGIN IMMEDIATE`), so two
+writers never deadlock half-way through.
+"""
+
+from __future__ import annotations
+
+import sqlite3 as sqlite3_module
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Connection, Table, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import OperationalError
+
+from ..errors import StorageFailure
+
+Tx = Connection
+
+_WRITE = "opengroup_write"
+SQLITE_BUSY_TIMEOUT_MS = 15_000
+
+
+def normalise_url(url: str) -> str:
+    """`postgresql://` means psycopg 3 here; everything else is passed to SQLAlchemy."""
+    if url.startswith("postgresql://") or url.startswith("postgres://"):
+        return "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url
+
+
+def is_sqlite(url: str) -> bool:
+    return make_url(normalise_url(url)).get_backend_name() == "sqlite"
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection: sqlite3_module.Connection, _record: Any) -> None:
+        # Take transaction control from the sqlite3 module so BEGIN is ours to issue.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def on_begin(connection: Connection) -> None:
+        writing = connection.get_execution_options().get(_WRITE, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")
+
+
+def make_engine(url: str) -> Engine:
+    url = normalise_url(url)
+    if is_sqlite(url):
+        engine = create_engine(url, pool_size=8, max_overflow=48, pool_timeout=30)
+        _configure_sqlite(engine)
+        return engine
+    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+
+
+class Database:
+    def __init__(self, url: str) -> None:
+        self.url = normalise_url(url)
+        self.engine = make_engine(self.url)
+        self.is_sqlite = is_sqlite(self.url)
+
+    @contextmanager
+    def read(self) -> Iterator[Tx]:
+        with self._translate_errors(), self.engine.connect() as conn, conn.begin():
+            yield conn
+
+    @contextmanager
+    def write(self) -> Iterator[Tx]:
+        with self._translate_errors(), self.engine.connect() as conn:
+            conn.execution_options(**{_WRITE: True})
+            with conn.begin():
+                yield conn
+
+    @contextmanager
+    def _translate_errors(self) -> Iterator[None]:
+        try:
+            yield
+        except OperationalError as error:
+            # Disk full, read-only directory, database locked past the timeout: the client
+            # gets a clear status, the operator the cause in the log.
+            raise StorageFailure(f"database unavailable: {error.orig}") from error
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def dialect_insert(tx: Tx, table: Table) -> postgresql.Insert | sqlite.Insert:
+    """An INSERT that knows ON CONFLICT: both engines speak it, with their own class."""
+    module = sqlite if tx.dialect.name == "sqlite" else postgresql
+    return module.insert(table)
+
+
+def insert_ignoring_duplicates(tx: Tx, table: Table, values: dict[str, object]) -> None:
+    tx.execute(dialect_insert(tx, table).values(values).on_conflict_do_nothing())
