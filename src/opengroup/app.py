@@ -9,7 +9,6 @@ import os
 from collections.abc import AsyncIterator
 
 import orjson
-
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -69,7 +68,7 @@ def create_app(config: Config, context: ServerContext | None = None) -> Starlett
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        ctx = context or await run_in_threadpool(open_context, config)
+        ctx = context if context is not None else await run_in_threadpool(open_context, config)
         app.state.ctx = ctx
         jobs = asyncio.create_task(run_periodic_jobs(ctx))
         try:

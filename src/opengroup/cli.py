@@ -94,6 +94,7 @@ def main() -> None:
 
 # -- serve -----------------------------------------------------------------------------------
 
+
 def setting_options(command: F) -> F:
     """One --flag per setting of the SETTINGS table (flags beat env, file and defaults)."""
     for setting in reversed(SETTINGS):
@@ -151,6 +152,7 @@ def serve(data_dir: str | None, config_file: str | None, **flags: Any) -> None:
 
 
 # -- rooms -----------------------------------------------------------------------------------
+
 
 @main.group()
 def rooms() -> None:
@@ -232,6 +234,7 @@ def rooms_delete(room_id: str, yes: bool, data_dir: str | None, config_file: str
 
 # -- moderators and bans ---------------------------------------------------------------------
 
+
 @main.group()
 def moderators() -> None:
     """Add, remove and list moderators of a room or of every room (global)."""
@@ -248,7 +251,11 @@ def _room_or_global(room_id: str | None, is_global: bool) -> None:
 @click.option("--global", "is_global", is_flag=True, help="Moderator of every room.")
 @common_options
 def moderators_add(
-    session_id: str, room_id: str | None, is_global: bool, data_dir: str | None, config_file: str | None
+    session_id: str,
+    room_id: str | None,
+    is_global: bool,
+    data_dir: str | None,
+    config_file: str | None,
 ) -> None:
     """Make a user a moderator. Example: opengroup moderators add 05ab…cd main"""
     session_id = parse_session_id(session_id)
@@ -269,7 +276,11 @@ def moderators_add(
 @click.option("--global", "is_global", is_flag=True, help="Remove a global moderator.")
 @common_options
 def moderators_remove(
-    session_id: str, room_id: str | None, is_global: bool, data_dir: str | None, config_file: str | None
+    session_id: str,
+    room_id: str | None,
+    is_global: bool,
+    data_dir: str | None,
+    config_file: str | None,
 ) -> None:
     """Remove a moderator. Example: opengroup moderators remove 05ab…cd --global"""
     session_id = parse_session_id(session_id)
@@ -283,7 +294,9 @@ def moderators_remove(
                 else moderation_store.remove_moderator(tx, room, session_id)
             )
     where = room.id if room else "every room (global)"
-    click.echo(f"{session_id} {'no longer moderates' if removed else 'was not a moderator of'} {where}")
+    click.echo(
+        f"{session_id} {'no longer moderates' if removed else 'was not a moderator of'} {where}"
+    )
 
 
 @moderators.command("list")
@@ -326,7 +339,9 @@ def bans_add(session_id: str, room_id: str, data_dir: str | None, config_file: s
 @click.argument("session_id")
 @click.argument("room_id")
 @common_options
-def bans_remove(session_id: str, room_id: str, data_dir: str | None, config_file: str | None) -> None:
+def bans_remove(
+    session_id: str, room_id: str, data_dir: str | None, config_file: str | None
+) -> None:
     """Lift a ban. Example: opengroup bans remove 05ab…cd main"""
     session_id = parse_session_id(session_id)
     with server_context(data_dir, config_file) as ctx:
@@ -351,11 +366,14 @@ def bans_list(room_id: str, data_dir: str | None, config_file: str | None) -> No
 
 # -- keys and URLs ---------------------------------------------------------------------------
 
+
 @main.command()
 @click.argument("room_id", required=False)
 @click.option("--base-url", default=None, help="Public URL of the server (else from config).")
 @common_options
-def url(room_id: str | None, base_url: str | None, data_dir: str | None, config_file: str | None) -> None:
+def url(
+    room_id: str | None, base_url: str | None, data_dir: str | None, config_file: str | None
+) -> None:
     """Print join URLs: of one room, or of every room. Example: opengroup url main"""
     ctx = open_context(resolve_config(data_dir, config_file, base_url=base_url))
     try:

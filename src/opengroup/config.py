@@ -29,7 +29,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("data_dir", "./data", "Directory for the database, files and key."),
     Setting("database_url", "", "SQLAlchemy URL; empty means SQLite at DATA_DIR/opengroup.db."),
     Setting("base_url", "", "Public URL of the server for join links, e.g. https://chat.example."),
-    Setting("private_key_file", "", "PEM X25519 private key (openssl genpkey); empty: DATA_DIR/key.pem."),
+    Setting(
+        "private_key_file", "", "PEM X25519 private key (openssl genpkey); empty: DATA_DIR/key.pem."
+    ),
     Setting("create_main_room", True, "Create room 'main' on first start with an empty database."),
     Setting("rate_limit_posts", 5, "Posts one user may make in a room per rate-limit window."),
     Setting("rate_limit_seconds", 16, "Length of the rate-limit window in seconds."),

@@ -14,7 +14,6 @@ from .rules.ids import check_new_room_id
 from .rules.limits import PostRateLimit
 from .rules.tokens import TokenPolicy
 from .store import BlobStore, Database, rooms
-from .store.database import is_sqlite
 from .store.migrate import migrate
 
 log = logging.getLogger("opengroup")
@@ -49,17 +48,13 @@ class ServerContext:
         self.db.dispose()
 
 
-def open_context(config: Config, *, create: bool = True) -> ServerContext:
+def open_context(config: Config) -> ServerContext:
     """Open (and on first use create) the data directory, key, database and files directory.
 
     Schema migrations run here, under a lock, so every entry point works on a current schema.
     """
-    if create:
-        config.data_path.mkdir(parents=True, exist_ok=True)
-    if is_sqlite(config.sqlalchemy_url) and not config.database_url and not create:
-        if not (config.data_path / "opengroup.db").exists():
-            raise FileNotFoundError(f"no database in {config.data_path}")
-    keys = load_or_create_server_keys(config.key_path, create=create)
+    config.data_path.mkdir(parents=True, exist_ok=True)
+    keys = load_or_create_server_keys(config.key_path)
     db = Database(config.sqlalchemy_url)
     migrate(db)
     blobs = BlobStore(config.files_path)

@@ -137,13 +137,15 @@ def _clamp(scalar: bytes) -> bytes:
 class ServerKeys:
     """The server's X25519 key pair; its public key is the one in every join URL."""
 
-    private: X25519PrivateKey
+    private: X25519PrivateKey = field(repr=False, compare=False)  # equal iff publics are
     public: bytes
     # libsodium's X25519 is faster than cryptography's objects and wants raw bytes: export the
     # private key once, not on every request.
     _raw: bytes = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        if self.private.public_key().public_bytes_raw() != self.public:
+            raise CryptoError("public key does not belong to the private key")
         object.__setattr__(self, "_raw", self.private.private_bytes_raw())
 
     @property

@@ -14,7 +14,7 @@ def index_page(ctx: ServerContext) -> str:
     items = []
     for room in rooms:
         url = ctx.join_url(room.id)
-        link = f'<br><code>{escape(url)}</code>' if url else ""
+        link = f"<br><code>{escape(url)}</code>" if url else ""
         items.append(f"<li><strong>{escape(room.name)}</strong> ({escape(room.id)}){link}</li>")
     room_list = "\n".join(items) or "<li>No rooms yet.</li>"
     return f"""<!doctype html>
@@ -22,7 +22,8 @@ def index_page(ctx: ServerContext) -> str:
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="color-scheme" content="light dark">
 <title>opengroup: Session open group server</title></head>
-<body style="font-family: system-ui, sans-serif; max-width: 40rem; margin: 2rem auto; padding: 0 1rem">
+<body style="font-family: system-ui, sans-serif; max-width: 40rem; margin: 2rem auto;
+ padding: 0 1rem">
 <h1>Session open group server</h1>
 <p>This server hosts open groups for the <a href="https://getsession.org">Session</a> messenger.
 To join a room, copy its join URL into Session: <em>+</em> &rarr; <em>Join Community</em>

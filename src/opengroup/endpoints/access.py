@@ -60,4 +60,6 @@ def moderator(call: Call, tx: Tx) -> tuple[Room, Actor]:
 
 def moderator_of(tx: Tx, actor: Actor, room: Room) -> None:
     """The actor (authenticated elsewhere) moderates `room` too."""
-    require_moderator(Actor(actor.session_id, moderation_store.is_moderator(tx, room, actor.session_id)))
+    require_moderator(
+        Actor(actor.session_id, moderation_store.is_moderator(tx, room, actor.session_id))
+    )

@@ -49,6 +49,7 @@ def claim(call: Call) -> Reply:
             if record.created_at + ctx.token_policy.pending_seconds <= ctx.clock():
                 raise Unauthenticated("auth token expired before it was claimed")
             token_store.claim_token(tx, token_hash, ctx.clock())
+            token_store.touch_tokens(tx, [(token_hash, room.pk, session_id)], ctx.clock())
     return {}
 
 

@@ -63,9 +63,7 @@ def ban_and_delete_all(call: Call) -> Reply:
     with call.ctx.db.write() as tx:
         room, _ = access.moderator(call, tx)
         _ban(tx, room, session_id)
-        message_store.delete_messages(
-            tx, room, message_store.message_ids_by(tx, room, session_id)
-        )
+        message_store.delete_messages(tx, room, message_store.message_ids_by(tx, room, session_id))
     return {}
 
 

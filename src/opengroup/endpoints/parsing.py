@@ -8,7 +8,7 @@ from typing import Any
 import orjson
 
 from ..errors import BadInput, TooLarge
-from ..rules.limits import base64_decoded_size_bound, check_size
+from ..rules.limits import base64_decoded_size_floor, check_size
 from .call import ApiRequest
 
 
@@ -48,7 +48,7 @@ def optional_int(value: Any, name: str) -> int | None:
 def base64_field(obj: dict[str, Any], name: str, max_size: int, what: str) -> bytes:
     """Decode strict standard base64, refusing oversized input before decoding it."""
     encoded = string_field(obj, name)
-    if base64_decoded_size_bound(len(encoded)) > max_size + 3:
+    if base64_decoded_size_floor(len(encoded)) > max_size:
         raise TooLarge(f"{what} is larger than the limit of {max_size} bytes")
     try:
         decoded = binascii.a2b_base64(encoded, strict_mode=True)

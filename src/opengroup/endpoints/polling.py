@@ -53,7 +53,12 @@ def _parse_entry(entry: Any) -> tuple[Any, str, int | None, int | None]:
 
 
 def _poll_one(
-    call: Call, tx: Tx, room_id: str, token: str, after_message: int | None, after_deletion: int | None
+    call: Call,
+    tx: Tx,
+    room_id: str,
+    token: str,
+    after_message: int | None,
+    after_deletion: int | None,
 ) -> Reply:
     """One room's result: always the full object, so clients never drop the room."""
     result: Reply = {"room_id": room_id, "status_code": 200}

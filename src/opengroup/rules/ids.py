@@ -30,8 +30,7 @@ def check_new_room_id(room_id: str) -> str:
     """A room id an operator wants to create: the client rules, and not one of our paths."""
     if not is_valid_room_id(room_id):
         raise BadInput(
-            f"invalid room id {room_id!r}: use 2-64 characters of a-z, 0-9 and _, "
-            "not all digits"
+            f"invalid room id {room_id!r}: use 2-64 characters of a-z, 0-9 and _, not all digits"
         )
     if room_id in RESERVED_ROOM_IDS:
         raise BadInput(f"room id {room_id!r} is reserved for the server's own paths")

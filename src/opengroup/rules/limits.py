@@ -29,6 +29,6 @@ def check_upload_quota(used_today: int, size: int, quota: int) -> None:
         raise RateLimited(f"upload quota of {quota} bytes per day in this room reached")
 
 
-def base64_decoded_size_bound(encoded_length: int) -> int:
-    """An upper bound of the decoded size, to refuse oversized input before decoding it."""
-    return (encoded_length // 4) * 3 + 3
+def base64_decoded_size_floor(encoded_length: int) -> int:
+    """The least a base64 text of this length decodes to: refuse oversized input undecoded."""
+    return max(0, (encoded_length // 4) * 3 - 2)

@@ -96,8 +96,9 @@ class Database:
 
 def dialect_insert(tx: Tx, table: Table) -> postgresql.Insert | sqlite.Insert:
     """An INSERT that knows ON CONFLICT: both engines speak it, with their own class."""
-    module = sqlite if tx.dialect.name == "sqlite" else postgresql
-    return module.insert(table)
+    if tx.dialect.name == "sqlite":
+        return sqlite.insert(table)
+    return postgresql.insert(table)
 
 
 def insert_ignoring_duplicates(tx: Tx, table: Table, values: dict[str, object]) -> None:

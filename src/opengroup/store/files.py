@@ -85,7 +85,9 @@ class BlobStore:
         """Delete files without a row, and abandoned temporaries, past the grace period."""
         removed = 0
         for name in self.names():
-            stray = name.startswith(_TEMP_PREFIX) or not name.isdigit() or int(name) not in known_ids
+            stray = (
+                name.startswith(_TEMP_PREFIX) or not name.isdigit() or int(name) not in known_ids
+            )
             path = self.root / name
             try:
                 if stray and path.is_file() and path.stat().st_mtime < now - STRAY_GRACE_SECONDS:

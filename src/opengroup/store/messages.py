@@ -47,7 +47,10 @@ def _take_ids(tx: Tx, room: Room, counter: str, count: int) -> range:
     """Reserve `count` consecutive ids; the UPDATE locks the room row until commit."""
     column = rooms.c[counter]
     last = tx.execute(
-        update(rooms).where(rooms.c.pk == room.pk).values({column: column + count}).returning(column)
+        update(rooms)
+        .where(rooms.c.pk == room.pk)
+        .values({column: column + count})
+        .returning(column)
     ).scalar_one()
     return range(int(last) - count + 1, int(last) + 1)
 

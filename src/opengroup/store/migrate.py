@@ -69,9 +69,7 @@ def migrate(db: Database) -> None:
             try:
                 _upgrade(connection, known)
             finally:
-                connection.execute(
-                    text("SELECT pg_advisory_unlock(:k)"), {"k": _PG_MIGRATION_LOCK}
-                )
+                connection.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": _PG_MIGRATION_LOCK})
                 connection.commit()
 
 

@@ -20,6 +20,12 @@ from sqlalchemy import (
 
 metadata = MetaData()
 
+
+def _room_fk() -> ForeignKey:
+    """Rows belong to a room and go with it."""
+    return ForeignKey("rooms.pk", ondelete="CASCADE")
+
+
 rooms = Table(
     "rooms",
     metadata,
@@ -34,12 +40,11 @@ rooms = Table(
     Column("created_at", Float, nullable=False),
 )
 
-_room_fk = {"ondelete": "CASCADE"}
 
 messages = Table(
     "messages",
     metadata,
-    Column("room_pk", Integer, ForeignKey("rooms.pk", **_room_fk), primary_key=True),
+    Column("room_pk", Integer, _room_fk(), primary_key=True),
     Column("server_id", BigInteger, primary_key=True, autoincrement=False),
     Column("session_id", String(66), nullable=False),
     Column("timestamp", BigInteger, nullable=False),
@@ -52,7 +57,7 @@ messages = Table(
 deletions = Table(
     "deletions",
     metadata,
-    Column("room_pk", Integer, ForeignKey("rooms.pk", **_room_fk), primary_key=True),
+    Column("room_pk", Integer, _room_fk(), primary_key=True),
     Column("id", BigInteger, primary_key=True, autoincrement=False),
     Column("message_id", BigInteger, nullable=False),
 )
@@ -60,7 +65,7 @@ deletions = Table(
 moderators = Table(
     "moderators",
     metadata,
-    Column("room_pk", Integer, ForeignKey("rooms.pk", **_room_fk), primary_key=True),
+    Column("room_pk", Integer, _room_fk(), primary_key=True),
     Column("session_id", String(66), primary_key=True),
 )
 
@@ -73,7 +78,7 @@ global_moderators = Table(
 bans = Table(
     "bans",
     metadata,
-    Column("room_pk", Integer, ForeignKey("rooms.pk", **_room_fk), primary_key=True),
+    Column("room_pk", Integer, _room_fk(), primary_key=True),
     Column("session_id", String(66), primary_key=True),
 )
 
@@ -82,7 +87,7 @@ tokens = Table(
     metadata,
     # SHA-256 of the token: a copy of the database yields no usable token.
     Column("token_hash", LargeBinary(32), primary_key=True),
-    Column("room_pk", Integer, ForeignKey("rooms.pk", **_room_fk), nullable=False),
+    Column("room_pk", Integer, _room_fk(), nullable=False),
     Column("session_id", String(66), nullable=False),
     Column("claimed", Boolean, nullable=False, server_default=false()),
     Column("created_at", Float, nullable=False),
@@ -94,7 +99,7 @@ tokens = Table(
 user_activity = Table(
     "user_activity",
     metadata,
-    Column("room_pk", Integer, ForeignKey("rooms.pk", **_room_fk), primary_key=True),
+    Column("room_pk", Integer, _room_fk(), primary_key=True),
     Column("session_id", String(66), primary_key=True),
     Column("last_active", Float, nullable=False),
     Index("ix_user_activity_recent", "room_pk", "last_active"),
@@ -104,7 +109,7 @@ files = Table(
     "files",
     metadata,
     Column("id", BigInteger, primary_key=True, autoincrement=False),
-    Column("room_pk", Integer, ForeignKey("rooms.pk", **_room_fk), nullable=False),
+    Column("room_pk", Integer, _room_fk(), nullable=False),
     Column("size", BigInteger, nullable=False),
     Column("uploader", String(66), nullable=True),
     Column("created_at", Float, nullable=False),

@@ -64,4 +64,3 @@ def handle_onion_request(ctx: ServerContext, body: bytes) -> tuple[int, bytes]:
         response = ApiResponse(400, {"error": error.detail})
     reply = orjson.dumps(response.as_json())
     return 200, base64.b64encode(cipher.encrypt(reply))
-
