@@ -25,7 +25,7 @@ class Setting:
 SETTINGS: tuple[Setting, ...] = (
     Setting("host", "127.0.0.1", "Address to listen on."),
     Setting("port", 8080, "TCP port to listen on."),
-    Setting("workers", 1, "Server processes (more than 1 needs PostgreSQL to help)."),
+    Setting("workers", 1, "Server processes sharing the port (PostgreSQL recommended above 1)."),
     Setting("data_dir", "./data", "Directory for the database, files and key."),
     Setting("database_url", "", "SQLAlchemy URL; empty means SQLite at DATA_DIR/opengroup.db."),
     Setting("base_url", "", "Public URL of the server for join links, e.g. https://chat.example."),

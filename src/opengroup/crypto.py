@@ -7,7 +7,8 @@ opening challenges) is here too, so tests exercise both sides of every wire form
 
 Exceptions form one tree:
 
-    CryptoError                 anything this module refuses (unusable keys, PEM files, ...)
+    CryptoError                 anything this module refuses: a PEM file or raw key it cannot
+    │                           load, a user key unusable for a challenge (wrong size, low order)
     └── BadEnvelope             an onion body we cannot use: short body, N past the end, bad JSON,
         │                       bad hex, key not 32 bytes, unknown enc_type, low-order key
         └── DecryptionFailed    the AEAD tag does not match (wrong key, tampered or cut data)
@@ -195,6 +196,8 @@ class OnionCipher:
     """The symmetric cipher of one onion request, and of its reply."""
 
     __slots__ = ("_aes", "enc_type", "key")
+    enc_type: EncType
+    key: bytes
 
     def __init__(self, enc_type: EncType, key: bytes) -> None:
         if len(key) != KEY_BYTES:
