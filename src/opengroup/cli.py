@@ -130,8 +130,13 @@ def serve(data_dir: str | None, config_file: str | None, **flags: Any) -> None:
         log.info("data directory %s", config.data_path.resolve())
         log.info("database %s", ctx.db.engine.url.render_as_string(hide_password=True))
         log.info("server public key %s", ctx.keys.public_hex)
-        example = ctx.join_url("ROOM") or "base_url is not set: join URLs cannot be printed"
-        log.info("join URL format %s", example)
+        if ctx.config.base_url:
+            log.info("join URL format %s", ctx.join_url("ROOM"))
+            with ctx.db.read() as tx:
+                for room in room_store.list_rooms(tx)[:20]:
+                    log.info("join URL for room %s: %s", room.id, ctx.join_url(room.id))
+        else:
+            log.warning("base_url is not set: set it (e.g. --base-url) to print join URLs")
     finally:
         ctx.close()
     os.environ[RESOLVED_CONFIG_ENV] = json.dumps(

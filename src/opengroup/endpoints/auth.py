@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import base64
 
-from ..crypto import make_auth_challenge, session_public_key
-from ..errors import Unauthenticated
+from ..crypto import CryptoError, make_auth_challenge, session_public_key
+from ..errors import BadInput, Unauthenticated
 from ..rules.ids import parse_session_id
 from ..rules.permissions import require_not_banned
 from ..rules.tokens import hash_token, new_token, parse_token
@@ -20,13 +20,16 @@ def challenge(call: Call) -> Reply:
     ctx = call.ctx
     session_id = parse_session_id(call.request.query.get("public_key"))
     token = new_token()
+    try:
+        ciphertext, ephemeral_public = make_auth_challenge(token, session_public_key(session_id))
+    except CryptoError:
+        raise BadInput("this session id is not a usable public key") from None
     with ctx.db.write() as tx:
         room = access.header_room(call, tx)
         require_not_banned(moderation_store.is_banned(tx, room, session_id))
         token_store.add_pending_token(
             tx, room, session_id, hash_token(token), ctx.clock(), ctx.config.max_pending_tokens
         )
-    ciphertext, ephemeral_public = make_auth_challenge(token, session_public_key(session_id))
     return {
         "challenge": {
             "ciphertext": base64.b64encode(ciphertext).decode(),

@@ -1,0 +1,1 @@
+"""End-to-end API tests: the real server as a subprocess, reached through both transports."""

@@ -1,0 +1,52 @@
+"""The routing table covers PROTOCOL.md section 4, and matching is exact."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from opengroup.endpoints.routes import ROUTES, match
+
+PROTOCOL = Path(__file__).resolve().parents[3] / "shared" / "spec" / "PROTOCOL.md"
+
+
+def protocol_endpoints() -> list[tuple[str, str]]:
+    rows = re.findall(r"^\| (GET|POST|DELETE) `([^`?]+)", PROTOCOL.read_text(), re.MULTILINE)
+    assert len(rows) >= 23, "PROTOCOL.md endpoint table not found"
+    return [(method, re.sub(r":(\w+)", r"{\1}", path)) for method, path in rows]
+
+
+@pytest.mark.parametrize(("method", "path"), protocol_endpoints())
+def test_every_protocol_endpoint_has_a_route(method: str, path: str) -> None:
+    concrete = re.sub(r"\{\w+\}", "x1", path)
+    assert match(method, concrete) is not None, f"{method} {path} has no route"
+
+
+def test_no_route_outside_the_protocol() -> None:
+    documented = {(m, re.sub(r"\{\w+\}", "{}", p)) for m, p in protocol_endpoints()}
+    for route in ROUTES:
+        assert (route.method, re.sub(r"\{\w+\}", "{}", route.pattern)) in documented
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "params"),
+    [
+        ("GET", "rooms/main", {"room_id": "main"}),
+        ("GET", "rooms/a%2Fb", {"room_id": "a/b"}),
+        ("DELETE", "messages/12", {"server_id": "12"}),
+        ("GET", "files/5", {"file_id": "5"}),
+    ],
+)
+def test_parameters_are_captured(method: str, path: str, params: dict[str, str]) -> None:
+    found = match(method, path)
+    assert found is not None and found[1] == params
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [("GET", "rooms/a/b"), ("PUT", "rooms"), ("GET", "nothing"), ("POST", "rooms/main")],
+)
+def test_unknown_endpoints_do_not_match(method: str, path: str) -> None:
+    assert match(method, path) is None
