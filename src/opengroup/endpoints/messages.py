@@ -54,9 +54,8 @@ def post_message(call: Call) -> Reply:
         ):
             raise BadInput("invalid signature")
         timestamp = int(ctx.clock() * 1000)
-        if not actor.is_moderator:
-            since = timestamp - int(ctx.config.rate_limit_seconds * 1000)
-            ctx.rate_limit.check(message_store.count_posts_since(tx, room, actor.session_id, since))
+        since = timestamp - int(ctx.config.rate_limit_seconds * 1000)
+        ctx.rate_limit.check(message_store.count_posts_since(tx, room, actor.session_id, since))
         message = message_store.insert_message(
             tx,
             room,

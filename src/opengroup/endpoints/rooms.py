@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 
 from ..errors import NotFound
+from ..rules.permissions import require_moderator
 from ..store import files as file_store
 from ..store import rooms as room_store
 from ..store.rooms import Room
@@ -44,10 +45,10 @@ def get_image(call: Call) -> Reply:
 def set_image(call: Call) -> Reply:
     ctx = call.ctx
     with ctx.db.read() as tx:
+        # The Room header is ignored here (PROTOCOL.md 3): the token must be of room :id.
         target = access.find_room(tx, call.params["room_id"])
-        auth_room = access.header_room(call, tx) if call.request.header("room") else target
-        actor = access.authenticate_token(call, tx, auth_room, call.request.header("authorization"))
-        access.moderator_of(tx, actor, target)
+        actor = access.authenticate_token(call, tx, target, call.request.header("authorization"))
+        require_moderator(actor)
     content = base64_field(json_object(call.request), "file", ctx.config.max_file_size, "image")
     file_store.replace_room_image(
         ctx.db, ctx.blobs, target.id, content, actor.session_id, ctx.clock()

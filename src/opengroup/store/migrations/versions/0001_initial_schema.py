@@ -82,7 +82,7 @@ def upgrade() -> None:
         sa.Column("timestamp", sa.BigInteger(), nullable=False),
         sa.Column("data", sa.Text(), nullable=False),
         sa.Column("signature", sa.Text(), nullable=False),
-        sa.Column("deleted", sa.Boolean(), server_default=sa.text("0"), nullable=False),
+        sa.Column("deleted", sa.Boolean(), server_default=sa.false(), nullable=False),
         sa.ForeignKeyConstraint(["room_pk"], ["rooms.pk"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("room_pk", "server_id"),
     )
@@ -103,7 +103,7 @@ def upgrade() -> None:
         sa.Column("token_hash", sa.LargeBinary(length=32), nullable=False),
         sa.Column("room_pk", sa.Integer(), nullable=False),
         sa.Column("session_id", sa.String(length=66), nullable=False),
-        sa.Column("claimed", sa.Boolean(), server_default=sa.text("0"), nullable=False),
+        sa.Column("claimed", sa.Boolean(), server_default=sa.false(), nullable=False),
         sa.Column("created_at", sa.Float(), nullable=False),
         sa.Column("last_used_at", sa.Float(), nullable=False),
         sa.ForeignKeyConstraint(["room_pk"], ["rooms.pk"], ondelete="CASCADE"),
