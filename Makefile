@@ -8,8 +8,11 @@ PORT ?= 8080
 DATA_DIR ?= ./data
 BASE_URL ?= http://$(HOST):$(PORT)
 PYTEST_ARGS ?=
+BENCH_ARGS ?=
+BENCH_STAMP := $(VENV)/.bench-stamp
+CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: install run test lint typecheck unit clean
+.PHONY: install run test lint typecheck unit clean bench browser
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,8 +32,30 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-test: lint typecheck
+# The web page tests drive a real headless Chromium (Debian's package); install it if missing.
+browser:
+	@if [ ! -x $(CHROMIUM) ]; then \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; elif command -v sudo >/dev/null; then SUDO=sudo; \
+	  else echo "make browser: need root to apt-get install chromium" >&2; exit 1; fi; \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; \
+	fi
+	@$(CHROMIUM) --version 2>/dev/null
+
+test: lint typecheck browser
 	$(BIN)/pytest -n 2 $(PYTEST_ARGS)
+
+# Load benchmark (bench/README.md): `make bench`, or `make bench BENCH_ARGS=--quick`.
+$(BENCH_STAMP): $(STAMP)
+	$(BIN)/pip install --quiet -e '.[test,bench]'
+	touch $(BENCH_STAMP)
+
+# wrk (Debian's package) cross-checks the Python load generator; the bench runs without it.
+bench: $(BENCH_STAMP)
+	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; } || \
+	  echo "wrk not installed: the wrk cross-check is skipped"
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

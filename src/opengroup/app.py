@@ -6,23 +6,25 @@ import asyncio
 import contextlib
 import json
 import os
+import time
 from collections.abc import AsyncIterator
 
 import orjson
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, PlainTextResponse, Response
+from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
+from . import metrics, monitoring, web
 from .config import Config, load_config
 from .context import ServerContext, open_context
 from .endpoints.routes import dispatch
 from .jobs import run_periodic_jobs
+from .openapi import openapi_document
 from .transport.body import BodyTooLarge, read_limited_body
 from .transport.legacy import LEGACY_BODY_LIMIT, to_api_request
 from .transport.onion import ONION_BODY_LIMIT, handle_onion_request
-from .web import index_page
 
 JSON = "application/json"
 RESOLVED_CONFIG_ENV = "OPENGROUP_RESOLVED_CONFIG"
@@ -38,7 +40,11 @@ async def onion_endpoint(request: Request) -> Response:
         body = await read_limited_body(request, ONION_BODY_LIMIT)
     except BodyTooLarge:
         return PlainTextResponse("Request too large", status_code=413)
+    started = time.perf_counter()
     status, reply = await run_in_threadpool(handle_onion_request, _ctx(request), body)
+    if status == 400:
+        metrics.record_onion_failure()
+    metrics.record_http("onion", time.perf_counter() - started)
     return Response(reply, status_code=status, media_type="text/plain; charset=utf-8")
 
 
@@ -47,19 +53,26 @@ async def legacy_endpoint(request: Request) -> Response:
         body = await read_limited_body(request, LEGACY_BODY_LIMIT)
     except BodyTooLarge:
         return Response(b'{"status_code":413,"error":"request too large"}', 413, media_type=JSON)
+    started = time.perf_counter()
     response = await run_in_threadpool(dispatch, _ctx(request), to_api_request(request, body))
+    metrics.record_http("legacy", time.perf_counter() - started)
     return Response(orjson.dumps(response.as_json()), response.status_code, media_type=JSON)
 
 
-async def index(request: Request) -> Response:
-    return HTMLResponse(await run_in_threadpool(index_page, _ctx(request)))
+_OPENAPI_JSON = orjson.dumps(openapi_document())
+
+
+async def openapi_json(request: Request) -> Response:
+    return Response(_OPENAPI_JSON, media_type=JSON)
 
 
 ROUTES = [
-    Route("/", index, methods=["GET"]),
+    Route("/openapi.json", openapi_json, methods=["GET"]),
     Route("/loki/v3/lsrpc", onion_endpoint, methods=["POST"]),
     Route("/oxen/v3/lsrpc", onion_endpoint, methods=["POST"]),
     Route("/legacy/{path:path}", legacy_endpoint, methods=["GET", "POST", "DELETE"]),
+    *monitoring.ROUTES,  # /health, /metrics
+    *web.ROUTES,  # /, /static/images/<room>, and last the catch-all /<room>
 ]
 
 
@@ -80,6 +93,7 @@ def create_app(config: Config, context: ServerContext | None = None) -> Starlett
             if context is None:
                 ctx.close()
 
+    metrics.set_enabled(config.metrics)
     app = Starlette(routes=ROUTES, lifespan=lifespan)
     if context is not None:
         app.state.ctx = context

@@ -142,6 +142,9 @@ def serve(data_dir: str | None, config_file: str | None, **flags: Any) -> None:
     os.environ[RESOLVED_CONFIG_ENV] = json.dumps(
         {name: getattr(config, name) for name in config.__dataclass_fields__}
     )
+    from .cli_ops import prepare_serving
+
+    prepare_serving(config)  # shared metrics for several workers; the metrics listener
     uvicorn.run(
         "opengroup.app:app_from_environment",
         factory=True,
@@ -403,3 +406,7 @@ def key(data_dir: str | None, config_file: str | None) -> None:
     """Print the server's public key: 64 hex characters, nothing else."""
     with server_context(data_dir, config_file) as ctx:
         click.echo(ctx.keys.public_hex)
+
+
+# backup, restore, import-rust and rooms stats live in cli_ops.py; importing it registers them.
+from . import cli_ops  # noqa: E402, F401

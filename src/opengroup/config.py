@@ -46,6 +46,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("prune_interval_seconds", 60, "How often expired tokens and files are pruned."),
     Setting("log_level", "info", "Logging level: debug, info, warning, error."),
     Setting("access_log", False, "Log one line per request."),
+    Setting("server_name", "", "Name shown on the web page; empty: the host name of the server."),
+    Setting("web_index", True, "List the rooms on the web page at /; room pages work either way."),
+    Setting("metrics", True, "Serve Prometheus metrics (at /metrics, or at metrics_listen)."),
+    Setting("metrics_listen", "", "HOST:PORT to serve /metrics on instead of the main port."),
 )
 
 DEFAULTS: dict[str, Any] = {s.name: s.default for s in SETTINGS}
@@ -74,6 +78,10 @@ class Config:
     prune_interval_seconds: float = DEFAULTS["prune_interval_seconds"]
     log_level: str = DEFAULTS["log_level"]
     access_log: bool = DEFAULTS["access_log"]
+    server_name: str = DEFAULTS["server_name"]
+    web_index: bool = DEFAULTS["web_index"]
+    metrics: bool = DEFAULTS["metrics"]
+    metrics_listen: str = DEFAULTS["metrics_listen"]
 
     @property
     def data_path(self) -> Path:

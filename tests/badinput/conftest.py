@@ -23,6 +23,7 @@ import pytest
 from opengroup.client import OpenGroupClient
 from opengroup.crypto import (
     OnionCipher,
+    ServerKeys,
     SessionKeys,
     build_onion_request,
     decrypt_auth_challenge,
@@ -80,7 +81,7 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
         data_dir=root / "data", extra_args=("--max-file-size", str(MAX_FILE_SIZE))
     ).start()
     try:
-        public = server.public_key
+        public = ServerKeys.from_pem((server.data_dir / "key.pem").read_bytes()).public
         clients = {t: OpenGroupClient(server.base_url, public, transport=t) for t in TRANSPORTS}
         og = clients["legacy"]
         mod, user, pending, outsider = (SessionKeys.generate() for _ in range(4))
@@ -156,7 +157,8 @@ def describe_change(before: Mapping[str, Any], after: Mapping[str, Any]) -> str:
             added = [row for row in new if row not in old]
             removed = [row for row in old if row not in new]
             lines.append(
-                f"{name}: {len(old)} -> {len(new)} rows; added {added[:3]!r}; removed {removed[:3]!r}"
+                f"{name}: {len(old)} -> {len(new)} rows; "
+                f"added {added[:3]!r}; removed {removed[:3]!r}"
             )
     return "\n".join(lines)
 
@@ -173,11 +175,24 @@ def log_since(server: RunningServer, offset: int) -> str:
         return handle.read().decode(errors="replace")
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    report = yield
+    if report.when == "call":
+        item.stash[CALL_FAILED] = report.failed
+    return report
+
+
+CALL_FAILED = pytest.StashKey[bool]()
+
+
 @pytest.fixture(autouse=True)
-def nothing_changes(env: Env) -> Iterator[None]:
+def nothing_changes(env: Env, request: pytest.FixtureRequest) -> Iterator[None]:
     before = snapshot(env.data_dir)
     offset = log_size(env.server)
     yield
+    if request.node.stash.get(CALL_FAILED, False):
+        return  # the failure is reported already; do not report it twice
     assert env.server.process is not None and env.server.process.poll() is None, (
         "the server died:\n" + env.server.log()[-3000:]
     )
@@ -190,26 +205,49 @@ def nothing_changes(env: Env) -> Iterator[None]:
 # ---------------------------------------------------------------------------- assertions
 
 
+def status_problem(reply: Mapping[str, Any], *allowed: int) -> str | None:
+    """Why `reply` (a decoded API reply of either transport) is not one of `allowed`, or None."""
+    if not isinstance(reply.get("status_code"), int):
+        return f"no integer status_code: {reply!r}"[:500]
+    if reply["status_code"] not in allowed:
+        return f"expected {allowed}, got {reply!r}"[:500]
+    if "Traceback" in repr(reply):
+        return f"traceback in reply: {reply!r}"[:500]
+    if "body" in reply:
+        return f"top-level 'body' key: {reply!r}"[:500]
+    return None
+
+
+def poll_entry_problem(reply: Mapping[str, Any], *allowed: int) -> str | None:
+    """A compact_poll that carries bad input: the whole poll is a 400, or its one entry fails
+    with a status in `allowed` and empty lists. None if so, else why not."""
+    if "Traceback" in repr(reply):
+        return f"traceback in reply: {reply!r}"[:500]
+    if reply.get("status_code") == 400:
+        return None
+    if reply.get("status_code") != 200 or len(reply.get("results", [])) != 1:
+        return f"expected a 400 or one result, got {reply!r}"[:500]
+    entry = reply["results"][0]
+    if entry.get("status_code") not in allowed:
+        return f"expected entry status {allowed}, got {entry!r}"[:500]
+    if entry.get("messages") != [] or entry.get("deletions") != [] or entry.get("moderators") != []:
+        return f"failed entry is not the full object with empty lists: {entry!r}"[:500]
+    return None
+
+
 def assert_status(reply: Mapping[str, Any], *allowed: int) -> None:
-    """`reply` is a decoded API reply (either transport): status in `allowed`, no traceback."""
-    assert isinstance(reply.get("status_code"), int), reply
-    assert reply["status_code"] in allowed, f"expected {allowed}, got {reply!r}"[:2000]
-    assert "Traceback" not in repr(reply)
-    assert "body" not in reply, reply
+    problem = status_problem(reply, *allowed)
+    assert problem is None, problem
 
 
 def assert_poll_entry_rejected(reply: Mapping[str, Any], *allowed: int) -> None:
-    """A compact_poll that carries bad input: the whole poll is a 400, or the entry fails."""
-    assert "Traceback" not in repr(reply)
-    if reply["status_code"] == 400:
-        return
-    assert reply["status_code"] == 200, reply
-    results = reply["results"]
-    assert len(results) == 1, reply
-    entry = results[0]
-    assert entry["status_code"] in allowed, f"expected {allowed}, got {entry!r}"[:2000]
-    assert entry["messages"] == [] and entry["deletions"] == [], entry
-    assert entry["moderators"] == [], entry
+    problem = poll_entry_problem(reply, *allowed)
+    assert problem is None, problem
+
+
+def assert_no_problems(problems: list[str]) -> None:
+    """For tests that loop over many bad values: report every value that was mishandled."""
+    assert not problems, f"{len(problems)} mishandled:\n" + "\n".join(problems)
 
 
 # ---------------------------------------------------------------------------- raw requests

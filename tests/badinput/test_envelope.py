@@ -18,7 +18,9 @@ TEN_MIB = 10 * 1024 * 1024
 
 
 def assert_plain_400(response: httpx.Response, what: str) -> None:
-    assert response.status_code == 400, f"{what}: HTTP {response.status_code} {response.text[:200]!r}"
+    assert response.status_code == 400, (
+        f"{what}: HTTP {response.status_code} {response.text[:200]!r}"
+    )
     assert 0 < len(response.content) <= 200, f"{what}: body {response.content[:300]!r}"
     assert "Traceback" not in response.text, what
     assert response.headers.get("content-type", "").startswith("text/plain"), (
@@ -87,7 +89,11 @@ def test_bad_ephemeral_key(env: Env, http: httpx.Client, key_hex: str) -> None:
 
 @pytest.mark.parametrize(
     "value",
-    [pytest.param(12345, id="number"), pytest.param(None, id="null"), pytest.param(["ab"], id="list")],
+    [
+        pytest.param(12345, id="number"),
+        pytest.param(None, id="null"),
+        pytest.param(["ab"], id="list"),
+    ],
 )
 def test_ephemeral_key_not_a_string(env: Env, http: httpx.Client, value: object) -> None:
     envelope, _ = onion_envelope(env, SMALL_INNER)

@@ -25,9 +25,11 @@ import httpx
 import nacl.bindings
 import orjson
 import pytest
+from click.testing import CliRunner
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from opengroup.cli import main as cli_main
 from opengroup.client import OpenGroupClient
 from opengroup.crypto import SessionKeys, sign_session_message
 from tests.support.server import RunningServer
@@ -150,10 +152,20 @@ class Server:
     def client(self, transport: str = "onion", **kwargs: Any) -> CheckedClient:
         return CheckedClient(self.base_url, self.public_key, transport=transport, **kwargs)  # type: ignore[arg-type]
 
-    def cli(self, *args: str) -> str:
-        done = self.running.cli(*args)
-        assert done.returncode == 0, f"opengroup {' '.join(args)} failed:\n{done.stderr}"
-        return done.stdout
+    def cli(self, *args: str, env: dict[str, str] | None = None) -> str:
+        """Run an operator command on this server's data directory; its output.
+
+        For setup speed the CLI runs in this process (click's runner) rather than as a new
+        Python process: the same commands, code and data directory as `RunningServer.cli`.
+        """
+        result = CliRunner().invoke(
+            cli_main,
+            [*args, "--data-dir", str(self.running.data_dir)],
+            env={**self.running.env, **(env or {})},
+            catch_exceptions=False,
+        )
+        assert result.exit_code == 0, f"opengroup {' '.join(args)} failed:\n{result.output}"
+        return result.output
 
     def new_room(self, name: str = "Test room", prefix: str = "r") -> str:
         room_id = f"{prefix}{secrets.token_hex(5)}"
@@ -172,11 +184,13 @@ class Server:
 
 def start_server(data_dir: Path, *extra_args: str) -> Server:
     running = RunningServer(data_dir=data_dir, extra_args=extra_args).start()
+    handle = Server(running, b"")
     try:
-        return Server(running, running.public_key)
+        handle.public_key = bytes.fromhex(handle.cli("key").strip())
     except BaseException:
         running.stop()
         raise
+    return handle
 
 
 @pytest.fixture(scope="session")
@@ -187,16 +201,38 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     handle.running.stop()
 
 
+LENIENT_MAX_FILE_SIZE = 1000
+
+
 @pytest.fixture(scope="session")
-def small_file_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    handle = start_server(tmp_path_factory.mktemp("small") / "data", "--max-file-size", "1000")
+def lenient_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """Non-default settings: 1000-byte files, no signature checks, no practical rate limit."""
+    handle = start_server(
+        tmp_path_factory.mktemp("lenient") / "data",
+        "--max-file-size",
+        str(LENIENT_MAX_FILE_SIZE),
+        "--no-verify-signatures",
+        "--rate-limit-posts",
+        "100000",
+    )
     yield handle
     handle.running.stop()
 
 
+SHORT_LIFETIME_SECONDS = 4.0
+
+
 @pytest.fixture(scope="session")
-def unverified_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    handle = start_server(tmp_path_factory.mktemp("unverified") / "data", "--no-verify-signatures")
+def short_lived_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """Tokens unused for, and files older than, SHORT_LIFETIME_SECONDS expire."""
+    days = str(SHORT_LIFETIME_SECONDS / 86_400)
+    handle = start_server(
+        tmp_path_factory.mktemp("short") / "data",
+        "--token-expiry-days",
+        days,
+        "--file-expiry-days",
+        days,
+    )
     yield handle
     handle.running.stop()
 

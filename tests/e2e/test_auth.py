@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable
 
 import pytest
 
 from opengroup.crypto import SessionKeys, decrypt_auth_challenge
 
-from .conftest import CheckedClient, Member, Server, b64, status, unb64
+from .conftest import (
+    SHORT_LIFETIME_SECONDS,
+    TRANSPORTS,
+    CheckedClient,
+    Member,
+    Server,
+    b64,
+    status,
+    unb64,
+)
 
 
 @pytest.fixture(scope="module")
@@ -202,3 +212,38 @@ def test_banned_user_gets_403_everywhere_in_the_room(
     assert status(victim.get("messages")) == 200
     victim.post_message()
     assert status(request_challenge(client, victim.keys, "main")) == 200
+
+
+def test_challenge_accepts_uppercase_session_id(client: CheckedClient) -> None:
+    keys = SessionKeys.generate()
+    reply = client.request(
+        "GET",
+        f"auth_token_challenge?public_key={keys.session_id.upper()}",
+        headers={"Room": "main"},
+    )
+    assert status(reply) == 200, reply
+    challenge = reply["challenge"]
+    token = decrypt_auth_challenge(
+        keys.private, unb64(challenge["ephemeral_public_key"]), unb64(challenge["ciphertext"])
+    ).hex()
+    assert status(claim(client, keys, "main", token)) == 200
+    posted = Member(client, keys, "main", token).post_message()
+    assert posted["public_key"] == keys.session_id
+
+
+def test_expired_token_is_401_and_reauth_works(short_lived_server: Server) -> None:
+    clients = [short_lived_server.client(transport) for transport in TRANSPORTS]
+    try:
+        members = [Member.join(og) for og in clients]
+        for member in members:
+            assert status(member.get("messages")) == 200
+        time.sleep(SHORT_LIFETIME_SECONDS + 1)
+        for member in members:
+            assert status(member.get("messages")) == 401, member.client.transport
+            polled = member.client.compact_poll([{"room_id": "main", "auth_token": member.token}])
+            assert polled["results"][0]["status_code"] == 401
+            fresh = Member.join(member.client, "main", member.keys)
+            assert status(fresh.get("messages")) == 200
+    finally:
+        for og in clients:
+            og.close()

@@ -11,6 +11,10 @@ from ..errors import BadInput, TooLarge
 from ..rules.limits import base64_decoded_size_floor, check_size
 from .call import ApiRequest
 
+# The widest integer both databases store (SQLite INTEGER, PostgreSQL BIGINT): a larger id or
+# cursor from a client would overflow in the driver, so it is bad input, not a server error.
+MAX_INT = 2**63 - 1
+
 
 def json_object(request: ApiRequest) -> dict[str, Any]:
     if request.body is None:
@@ -42,6 +46,8 @@ def optional_int(value: Any, name: str) -> int | None:
         return None
     if isinstance(value, bool) or not isinstance(value, int):
         raise BadInput(f"{name!r} must be an integer")
+    if not -MAX_INT <= value <= MAX_INT:
+        raise BadInput(f"{name!r} is out of range")
     return value
 
 
@@ -70,10 +76,12 @@ def query_int(
         raise BadInput(f"query parameter {name!r} must be an integer") from None
     if value < minimum:
         raise BadInput(f"query parameter {name!r} must be at least {minimum}")
+    if value > MAX_INT:
+        raise BadInput(f"query parameter {name!r} is out of range")
     return value if maximum is None else min(value, maximum)
 
 
 def path_int(value: str, name: str) -> int:
-    if not value.isascii() or not value.isdigit() or len(value) > 19:
-        raise BadInput(f"{name} must be a non-negative integer")
+    if not value.isascii() or not value.isdigit() or len(value) > 19 or int(value) > MAX_INT:
+        raise BadInput(f"{name} must be a non-negative integer below 2^63")
     return int(value)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from urllib.parse import unquote
 
 from ..context import ServerContext
 from ..errors import NotFound, OpenGroupError, status_for
+from ..metrics import record_api_request
 from ..store import auth as token_store
 from . import auth, files, messages, moderation, polling, rooms
 from .call import ApiRequest, ApiResponse, Call, Reply
@@ -84,12 +86,15 @@ def match(method: str, path: str) -> tuple[Route, dict[str, str]] | None:
 
 def dispatch(ctx: ServerContext, request: ApiRequest) -> ApiResponse:
     """Run one request through the table. Never raises: every outcome is a response."""
+    started = time.perf_counter()
     call: Call | None = None
+    pattern: str | None = None
     try:
         found = match(request.method, request.path)
         if found is None:
             raise NotFound(f"no endpoint {request.method} {request.path}")
         route, params = found
+        pattern = route.pattern
         call = Call(ctx, request, params)
         response = ApiResponse(200, route.handler(call))
     except OpenGroupError as error:
@@ -99,6 +104,8 @@ def dispatch(ctx: ServerContext, request: ApiRequest) -> ApiResponse:
         response = ApiResponse(500, {"error": "internal server error"})
     if call is not None and call.token_uses:
         _record_token_uses(ctx, call)
+    elapsed = time.perf_counter() - started
+    record_api_request(pattern, request.method, request.transport, response.status_code, elapsed)
     return response
 
 

@@ -23,6 +23,16 @@ class TokenRecord:
 
 
 def find_token(tx: Tx, token_hash: bytes) -> TokenRecord | None:
+    """The token whose SHA-256 is `token_hash`.
+
+    This lookup is by an indexed equality on the hash, which is not constant-time, and that is
+    fine: the timing can at most tell an attacker how far down the index (or how many leading
+    bytes) the SHA-256 of *their own guess* matched a stored hash. Knowing a prefix of a stored
+    SHA-256 does not help find a 48-byte random token whose hash has it (that is a preimage
+    search against 384 bits of entropy), so no comparison here leaks anything usable about a
+    secret. Direct comparisons of secret bytes in Python must use `hmac.compare_digest`
+    (tests/security/test_secrets.py checks that there are none with `==`).
+    """
     row = tx.execute(
         select(
             tokens.c.token_hash,
@@ -80,13 +90,18 @@ def revoke_token(tx: Tx, token_hash: bytes) -> None:
 
 def touch_tokens(tx: Tx, uses: Iterable[tuple[bytes, int, str]], now: float) -> None:
     """Record use of tokens (hash, room_pk, session_id): keeps them alive, counts members."""
-    uses = list(uses)
+    # Sorted, so that two transactions touching the same rows lock them in the same order and
+    # never deadlock on PostgreSQL (SQLite runs one write transaction at a time anyway).
+    uses = sorted(set(uses))
     if not uses:
         return
     tx.execute(
         update(tokens).where(tokens.c.token_hash.in_([u[0] for u in uses])).values(last_used_at=now)
     )
-    rows = [{"room_pk": pk, "session_id": sid, "last_active": now} for _, pk, sid in uses]
+    rows = [
+        {"room_pk": pk, "session_id": sid, "last_active": now}
+        for pk, sid in sorted({(pk, sid) for _, pk, sid in uses})
+    ]
     upsert = dialect_insert(tx, user_activity)
     tx.execute(
         upsert.on_conflict_do_update(

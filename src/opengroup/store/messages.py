@@ -43,8 +43,26 @@ _MESSAGE_COLUMNS = (
 )
 
 
+def lock_room(tx: Tx, room: Room) -> None:
+    """Take the room row's write lock now, held until commit (see `_take_ids`).
+
+    PostgreSQL: `SELECT ... FOR NO KEY UPDATE`, the lock the counter UPDATE takes too. SQLite
+    renders no FOR clause: its write transaction (BEGIN IMMEDIATE) already excludes writers.
+    """
+    tx.execute(select(rooms.c.pk).where(rooms.c.pk == room.pk).with_for_update(key_share=True))
+
+
 def _take_ids(tx: Tx, room: Room, counter: str, count: int) -> range:
-    """Reserve `count` consecutive ids; the UPDATE locks the room row until commit."""
+    """Reserve `count` consecutive ids; the UPDATE locks the room row until commit.
+
+    Why ids commit in increasing order within a room, on both engines:
+    - SQLite: one write transaction at a time in the whole database (BEGIN IMMEDIATE).
+    - PostgreSQL, READ COMMITTED (pinned in database.py): a second transaction's UPDATE of
+      the same row waits for the first to commit, then re-reads the committed row and counts
+      on from it. It can take its id only after the first transaction is visible to every new
+      snapshot (PostgreSQL releases row locks after it marks the commit visible), so it also
+      commits after it. A reader that sees id N therefore already sees every id below N.
+    """
     column = rooms.c[counter]
     last = tx.execute(
         update(rooms)
@@ -73,6 +91,12 @@ def insert_message(
 
 
 def count_posts_since(tx: Tx, room: Room, session_id: str, since_ms: int) -> int:
+    """Posts of one user since `since_ms`, counted under the room's write lock.
+
+    The lock (held to commit, where the post's own insert happens) keeps two posts of the same
+    user racing in different processes from both passing the rate limit on PostgreSQL.
+    """
+    lock_room(tx, room)
     query = select(func.count()).where(
         messages.c.room_pk == room.pk,
         messages.c.session_id == session_id,
@@ -119,19 +143,34 @@ def message_ids_by(tx: Tx, room: Room, session_id: str) -> list[int]:
 
 
 def delete_messages(tx: Tx, room: Room, server_ids: Sequence[int]) -> list[Deletion]:
-    """Mark messages deleted (their content is dropped) and record one deletion for each."""
+    """Mark messages deleted (their content is dropped) and record one deletion for each.
+
+    Under the room's write lock, only messages not yet deleted are flipped (RETURNING says
+    which): two moderators deleting one message at once make one deletion, not two, and
+    deletion ids commit in increasing order like message ids.
+    """
     ids = sorted(set(server_ids))
     if not ids:
         return []
-    tx.execute(
-        update(messages)
-        .where(messages.c.room_pk == room.pk, messages.c.server_id.in_(ids))
-        .values(deleted=True, data="", signature="")
+    lock_room(tx, room)
+    flipped = sorted(
+        tx.execute(
+            update(messages)
+            .where(
+                messages.c.room_pk == room.pk,
+                messages.c.server_id.in_(ids),
+                messages.c.deleted.is_(False),
+            )
+            .values(deleted=True, data="", signature="")
+            .returning(messages.c.server_id)
+        ).scalars()
     )
+    if not flipped:
+        return []
     made = [
         Deletion(deletion_id, message_id)
         for deletion_id, message_id in zip(
-            _take_ids(tx, room, "deletion_seq", len(ids)), ids, strict=True
+            _take_ids(tx, room, "deletion_seq", len(flipped)), flipped, strict=True
         )
     ]
     tx.execute(

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import delete, func, insert, select, update
 
-from .database import Tx
+from .database import Tx, dialect_insert
 from .schema import files, messages, rooms, server_meta, user_activity
 
 
@@ -85,13 +85,15 @@ def summarise_rooms(tx: Tx, active_since: float) -> list[RoomSummary]:
 
 def create_first_room(tx: Tx, room_id: str, name: str, now: float) -> bool:
     """Create a room on the first start of an empty database only; True if it did."""
-    first_start = (
-        tx.execute(select(server_meta.c.value).where(server_meta.c.key == "initialised")).first()
-        is None
+    # Insert-or-nothing, not read-then-insert: processes starting at once on PostgreSQL would
+    # both read "not initialised"; here the second waits for the first and inserts nothing.
+    marked = tx.execute(
+        dialect_insert(tx, server_meta)
+        .values(key="initialised", value=str(now))
+        .on_conflict_do_nothing()
     )
-    if not first_start:
+    if not marked.rowcount:
         return False
-    tx.execute(insert(server_meta).values(key="initialised", value=str(now)))
     if count_rooms(tx):
         return False
     create_room(tx, room_id, name, now)

@@ -1,0 +1,515 @@
+"""Load generator processes: what real Session clients send, through v3 onion requests.
+
+Two modes:
+
+- closed loop: C keep-alive connections, each sending its next request as soon as the previous
+  answer arrives: the most the server can do at that concurrency;
+- open loop: every request has a scheduled send time fixed in advance (polls every T seconds per
+  client, posts, uploads and downloads as Poisson arrivals); latency is measured from the
+  scheduled time, not from when a connection got free, so a slow server cannot slow the load down
+  and hide its own queueing (no coordinated omission).
+
+Each generator process runs a uvloop event loop and a minimal HTTP/1.1 client (httpclient.py).
+Requests that never change (the onion floor, posts, uploads) are built before the run; polls are
+built per request because their cursors move, but each simulated client derives its onion key
+once (see ClientCrypto), so the per-request cost is one AES-GCM encryption and JSON.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import math
+import os
+import random
+import resource
+import struct
+import time
+from array import array
+from collections import Counter, deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import nacl.bindings as sodium
+import orjson
+
+from opengroup.crypto import (
+    OnionCipher,
+    build_onion_request,
+    onion_cipher_for_client,
+    sign_session_message,
+)
+
+from .httpclient import ConnectionLost, HttpConnection, render_get, render_post
+from .seed import ClientSpec
+
+ONION_PATH = "/loki/v3/lsrpc"
+Check = Callable[[int, bytes], str | None]
+Request = tuple[str, bytes, Check]  # (kind, raw HTTP request, reply check -> error key)
+
+
+@dataclass
+class Job:
+    """What one generator process does; pickled to it."""
+
+    mode: str  # "closed" | "open"
+    workload: str  # hello | onion | onion_threadpool | poll | post | mixed
+    host: str
+    port: int
+    duration: float
+    warmup: float
+    server_public: bytes = b""
+    connections: int = 8  # closed loop: connections of this process
+    clients: list[ClientSpec] = field(default_factory=list)
+    poll_interval: float = 4.0  # open loop: seconds between two polls of one client
+    post_rate: float = 0.0  # open loop, per second, this process
+    upload_rate: float = 0.0
+    download_rate: float = 0.0
+    downloads: list[tuple[str, str, int]] = field(default_factory=list)  # room, token, file id
+    upload_sizes: tuple[int, int] = (100_000, 5_000_000)
+    max_connections: int = 512
+    pool_size: int = 2000
+    drain_timeout: float = 15.0
+    seed: int = 0
+
+
+# ---------------------------------------------------------------------------- onion helpers
+
+
+def routing(job: Job) -> dict[str, object]:
+    """The last hop's keys that clients write next to ephemeral_key (the server ignores them)."""
+    return {
+        "host": job.host,
+        "target": ONION_PATH,
+        "method": "POST",
+        "protocol": "http",
+        "port": job.port,
+    }
+
+
+def inner_request(method: str, endpoint: str, body: object, headers: dict[str, str]) -> bytes:
+    text = "" if body is None else orjson.dumps(body).decode()
+    return orjson.dumps({"method": method, "endpoint": endpoint, "body": text, "headers": headers})
+
+
+class ClientCrypto:
+    """One simulated client's onion key, derived once.
+
+    Real clients make a fresh ephemeral key per request; the server's cost is the same either way
+    (it runs X25519 and derives the key on every request), and the generator saves two X25519
+    operations per request.
+    """
+
+    __slots__ = ("cipher", "meta")
+
+    def __init__(self, server_public: bytes, route: dict[str, object]) -> None:
+        private = os.urandom(32)
+        public = sodium.crypto_scalarmult_base(private)
+        self.cipher = onion_cipher_for_client(private, server_public)
+        self.meta = orjson.dumps({**route, "ephemeral_key": public.hex()})
+
+    def envelope(self, plaintext: bytes) -> bytes:
+        ciphertext = self.cipher.encrypt(plaintext)
+        return b"".join((struct.pack("<I", len(ciphertext)), ciphertext, self.meta))
+
+
+def open_reply(cipher: OnionCipher, status: int, body: bytes) -> tuple[dict[str, Any], str | None]:
+    if status != 200:
+        return {}, f"http:{status}"
+    try:
+        reply = orjson.loads(cipher.decrypt(base64.b64decode(body)))
+    except Exception:
+        return {}, "bad-reply"
+    code = reply.get("status_code") if isinstance(reply, dict) else None
+    if code != 200:
+        return reply if isinstance(reply, dict) else {}, f"api:{code}"
+    return reply, None
+
+
+def prebuilt(kind: str, job: Job, plaintext: bytes, path: str = ONION_PATH) -> Request:
+    """A request with its own fresh ephemeral key, exactly as clients build them."""
+    envelope, cipher = build_onion_request(job.server_public, plaintext, metadata=routing(job))
+    raw = render_post(f"{job.host}:{job.port}", path, envelope)
+
+    def check(status: int, body: bytes) -> str | None:
+        return open_reply(cipher, status, body)[1]
+
+    return kind, raw, check
+
+
+# ---------------------------------------------------------------------------- workloads
+
+
+class Poller:
+    """A client polling its rooms with compact_poll, carrying cursors forward as clients do."""
+
+    def __init__(self, client: ClientSpec, job: Job, crypto: ClientCrypto) -> None:
+        self.client = client
+        self.crypto = crypto
+        self.host = f"{job.host}:{job.port}"
+        self.cursors: list[int | None] = list(client.cursors)
+        self.deletion_cursors: list[int | None] = [None] * len(client.rooms)
+        self.received = 0
+
+    def request(self) -> Request:
+        entries = []
+        for room, token, cursor, deletion in zip(
+            self.client.rooms,
+            self.client.tokens,
+            self.cursors,
+            self.deletion_cursors,
+            strict=True,
+        ):
+            entry: dict[str, object] = {"room_id": room, "auth_token": token}
+            if cursor is not None:
+                entry["from_message_server_id"] = cursor
+            if deletion is not None:
+                entry["from_deletion_server_id"] = deletion
+            entries.append(entry)
+        plaintext = inner_request("POST", "compact_poll", {"requests": entries}, {})
+        raw = render_post(self.host, ONION_PATH, self.crypto.envelope(plaintext))
+        return "poll", raw, self.check
+
+    def check(self, status: int, body: bytes) -> str | None:
+        reply, error = open_reply(self.crypto.cipher, status, body)
+        if error:
+            return error
+        results = reply.get("results")
+        if not isinstance(results, list) or len(results) != len(self.client.rooms):
+            return "bad-results"
+        for i, result in enumerate(results):
+            if result.get("status_code") != 200:
+                return f"room:{result.get('status_code')}"
+            found = result["messages"]
+            if found:
+                self.received += len(found)
+                newest = max(m["server_id"] for m in found)
+                self.cursors[i] = max(self.cursors[i] or 0, newest)
+            deleted = result["deletions"]
+            if deleted:
+                self.deletion_cursors[i] = max(
+                    self.deletion_cursors[i] or 0, max(d["id"] for d in deleted)
+                )
+        return None
+
+
+def post_request(job: Job, client: ClientSpec, rng: random.Random) -> Request:
+    """A signed message from `client` into one of its rooms (signature checked by the server)."""
+    i = rng.randrange(len(client.rooms))
+    data = rng.randbytes(rng.randint(100, 400))
+    body = {
+        "data": base64.b64encode(data).decode(),
+        "signature": base64.b64encode(sign_session_message(client.private, data)).decode(),
+        "timestamp": int(time.time() * 1000),
+        "public_key": client.session_id,
+    }
+    headers = {"Room": client.rooms[i], "Authorization": client.tokens[i]}
+    return prebuilt("post", job, inner_request("POST", "messages", body, headers))
+
+
+def poll_plaintext(client: ClientSpec) -> bytes:
+    entries = [
+        {"room_id": room, "auth_token": token, "from_message_server_id": cursor}
+        for room, token, cursor in zip(client.rooms, client.tokens, client.cursors, strict=True)
+    ]
+    return inner_request("POST", "compact_poll", {"requests": entries}, {})
+
+
+class Workload:
+    """Builds requests for one process: `next(i)` for closed loops, events for open loops."""
+
+    def __init__(self, job: Job) -> None:
+        self.job = job
+        self.rng = random.Random(job.seed)
+        self.host = f"{job.host}:{job.port}"
+        route = routing(job)
+        self.pollers = [Poller(c, job, ClientCrypto(job.server_public, route)) for c in job.clients]
+        self.pool: list[Request] = []
+        self.uploads: list[Request] = []
+        self.downloads = list(job.downloads)
+        self.download_crypto = ClientCrypto(job.server_public, route) if job.server_public else None
+        self._i = 0
+        if job.workload == "hello":
+            raw = render_get(self.host, "/hello")
+            self.pool = [
+                ("hello", raw, lambda status, body: None if status == 200 else f"http:{status}")
+            ]
+        elif job.workload in ("onion", "onion_threadpool"):
+            path = ONION_PATH if job.workload == "onion" else "/threadpool/v3/lsrpc"
+            clients = job.clients or []
+            for n in range(min(job.pool_size, 256)):
+                text = poll_plaintext(clients[n % len(clients)]) if clients else b"{}"
+                self.pool.append(prebuilt("onion", job, text, path))
+        elif job.workload == "post" or (job.workload == "mixed" and job.post_rate):
+            posters = job.clients
+            size = min(job.pool_size, max(len(posters), 1))
+            self.pool = [
+                post_request(job, posters[n % len(posters)], self.rng) for n in range(size)
+            ]
+        if job.workload == "mixed" and job.upload_rate:
+            low, high = job.upload_sizes
+            for n in range(3):
+                size = int(math.exp(self.rng.uniform(math.log(low), math.log(high))))
+                self.uploads.append(self._upload(job.clients[n % len(job.clients)], size))
+
+    def _upload(self, client: ClientSpec, size: int) -> Request:
+        i = self.rng.randrange(len(client.rooms))
+        room, token = client.rooms[i], client.tokens[i]
+        body = {"file": base64.b64encode(os.urandom(size)).decode()}
+        headers = {"Room": room, "Authorization": token}
+        kind, raw, check = prebuilt(
+            "upload", self.job, inner_request("POST", "files", body, headers)
+        )
+        envelope_cipher_check = check
+
+        def on_reply(status: int, reply_body: bytes) -> str | None:
+            error = envelope_cipher_check(status, reply_body)
+            return error
+
+        return kind, raw, on_reply
+
+    def download(self) -> Request:
+        assert self.download_crypto is not None
+        if not self.downloads:
+            return "download", render_get(self.host, "/"), lambda s, b: "no-files"
+        room, token, file_id = self.rng.choice(self.downloads)
+        headers = {"Room": room, "Authorization": token}
+        plaintext = inner_request("GET", f"files/{file_id}", None, headers)
+        raw = render_post(self.host, ONION_PATH, self.download_crypto.envelope(plaintext))
+        cipher = self.download_crypto.cipher
+
+        def check(status: int, body: bytes) -> str | None:
+            reply, error = open_reply(cipher, status, body)
+            if error is None and not isinstance(reply.get("result"), str):
+                return "bad-file"
+            return error
+
+        return "download", raw, check
+
+    def next(self, connection: int) -> Request:
+        """Closed loop: the next request on connection `connection`."""
+        self._i += 1
+        if self.job.workload == "poll":
+            return self.pollers[self._i % len(self.pollers)].request()
+        return self.pool[self._i % len(self.pool)]
+
+    def events(self) -> list[tuple[float, Callable[[], Request]]]:
+        """Open loop: (offset from start, request factory), sorted by offset."""
+        job, rng = self.job, self.rng
+        end = job.warmup + job.duration
+        events: list[tuple[float, Callable[[], Request]]] = []
+        for poller in self.pollers:
+            t = rng.uniform(0, job.poll_interval)
+            while t < end:
+                events.append((t, poller.request))
+                t += job.poll_interval
+        pool = self.pool
+        counter = iter(range(10**9))
+
+        def next_post() -> Request:
+            return pool[next(counter) % len(pool)]
+
+        uploads = self.uploads
+
+        def next_upload() -> Request:
+            return uploads[next(counter) % len(uploads)]
+
+        for rate, factory in (
+            (job.post_rate, next_post),
+            (job.upload_rate, next_upload),
+            (job.download_rate, self.download),
+        ):
+            if rate <= 0:
+                continue
+            t = rng.expovariate(rate)
+            while t < end:
+                events.append((t, factory))
+                t += rng.expovariate(rate)
+        events.sort(key=lambda event: event[0])
+        return events
+
+
+# ---------------------------------------------------------------------------- measurement
+
+
+class Stats:
+    def __init__(self) -> None:
+        self.latency: dict[str, array[float]] = {}
+        self.errors: Counter[str] = Counter()
+        self.count: Counter[str] = Counter()
+        self.lag = array("d")  # open loop: how late the generator sent (generator saturation)
+        self.cpu = 0.0
+        self.timeouts = 0
+
+    def record(self, kind: str, seconds: float, error: str | None) -> None:
+        lat = self.latency.get(kind)
+        if lat is None:
+            lat = self.latency[kind] = array("d")
+        lat.append(seconds)
+        self.count[kind] += 1
+        if error:
+            self.errors[f"{kind} {error}"] += 1
+
+    def as_dict(self, received: int) -> dict[str, Any]:
+        return {
+            "latency": {kind: lat.tobytes() for kind, lat in self.latency.items()},
+            "errors": dict(self.errors),
+            "count": dict(self.count),
+            "lag": self.lag.tobytes(),
+            "cpu": self.cpu,
+            "timeouts": self.timeouts,
+            "received_messages": received,
+        }
+
+
+def _cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+async def _sleep_until(deadline: float) -> None:
+    delay = deadline - time.monotonic()
+    if delay > 0:
+        await asyncio.sleep(delay)
+
+
+async def _measure_cpu(stats: Stats, start: float, end: float) -> None:
+    await _sleep_until(start)
+    before = _cpu()
+    await _sleep_until(end)
+    stats.cpu = _cpu() - before
+
+
+async def closed_loop(job: Job, workload: Workload, t0: float, stats: Stats) -> None:
+    start, end = t0 + job.warmup, t0 + job.warmup + job.duration
+    conns = [await HttpConnection.open(job.host, job.port) for _ in range(job.connections)]
+    cpu = asyncio.ensure_future(_measure_cpu(stats, start, end))
+    await _sleep_until(t0)
+
+    async def run(i: int) -> None:
+        conn = conns[i]
+        monotonic = time.monotonic
+        while True:
+            sent = monotonic()
+            if sent >= end:
+                break
+            kind, raw, check = workload.next(i)
+            try:
+                status, body = await conn.request(raw)
+            except ConnectionLost:
+                if sent >= start:
+                    stats.record(kind, monotonic() - sent, "connection-lost")
+                conn = await HttpConnection.open(job.host, job.port)
+                continue
+            done = monotonic()
+            error = check(status, body)
+            if sent >= start:
+                stats.record(kind, done - sent, error)
+        conn.close()
+
+    await asyncio.gather(*(run(i) for i in range(job.connections)))
+    await cpu
+
+
+class Pool:
+    """Keep-alive connections for the open loop: idle ones are reused, more are opened up to
+    `limit`, past that requests wait (and their wait counts in their latency)."""
+
+    def __init__(self, host: str, port: int, limit: int) -> None:
+        self.host, self.port, self.limit = host, port, limit
+        self.idle: list[HttpConnection] = []
+        self.open = 0
+        self.waiters: deque[asyncio.Future[None]] = deque()
+
+    async def acquire(self) -> HttpConnection:
+        while True:
+            while self.idle:
+                conn = self.idle.pop()
+                if not conn.closed:
+                    return conn
+                self.open -= 1
+            if self.open < self.limit:
+                self.open += 1
+                try:
+                    return await HttpConnection.open(self.host, self.port)
+                except OSError:
+                    self.open -= 1
+                    raise
+            waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            self.waiters.append(waiter)
+            await waiter
+
+    def release(self, conn: HttpConnection) -> None:
+        if conn.closed:
+            self.open -= 1
+        else:
+            self.idle.append(conn)
+        while self.waiters:
+            waiter = self.waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(None)
+                break
+
+
+async def open_loop(job: Job, workload: Workload, t0: float, stats: Stats) -> None:
+    start, end = t0 + job.warmup, t0 + job.warmup + job.duration
+    pool = Pool(job.host, job.port, job.max_connections)
+    events = workload.events()
+    cpu = asyncio.ensure_future(_measure_cpu(stats, start, end))
+    pending: set[asyncio.Task[None]] = set()
+    monotonic = time.monotonic
+
+    async def fire(target: float, factory: Callable[[], Request]) -> None:
+        try:
+            conn = await pool.acquire()
+        except OSError:
+            if target >= start:
+                stats.record("connect", monotonic() - target, "connect-failed")
+            return
+        kind, raw, check = factory()
+        try:
+            status, body = await conn.request(raw)
+        except ConnectionLost:
+            pool.release(conn)
+            if target >= start:
+                stats.record(kind, monotonic() - target, "connection-lost")
+            return
+        done = monotonic()
+        pool.release(conn)
+        error = check(status, body)
+        if target >= start:
+            stats.record(kind, done - target, error)
+
+    loop = asyncio.get_running_loop()
+    for offset, factory in events:
+        target = t0 + offset
+        delay = target - monotonic()
+        if delay > 0.0005:
+            await asyncio.sleep(delay)
+        if target >= start:
+            stats.lag.append(max(0.0, monotonic() - target))
+        task = loop.create_task(fire(target, factory))
+        pending.add(task)
+        task.add_done_callback(pending.discard)
+    await _sleep_until(end)
+    if pending:
+        _done, still = await asyncio.wait(pending, timeout=job.drain_timeout)
+        stats.timeouts = len(still)
+        for task in still:
+            task.cancel()
+    await cpu
+
+
+def worker_main(job: Job, ready: Any, go: Any, results: Any) -> None:
+    """Entry point of one generator process."""
+    import uvloop
+
+    workload = Workload(job)  # build envelopes before the clock starts
+    ready.put(os.getpid())
+    t0 = go.get()
+    stats = Stats()
+    runner = closed_loop if job.mode == "closed" else open_loop
+    uvloop.run(runner(job, workload, t0, stats))
+    received = sum(p.received for p in workload.pollers)
+    results.put(stats.as_dict(received))

@@ -1,0 +1,89 @@
+"""Cross-check of the Python load generator with wrk (C, one thread) on fixed-request rows.
+
+If wrk, which costs far less CPU per request, gets about the same req/s as our generator on the
+same row, the generator is not what limits the measurement.
+"""
+
+from __future__ import annotations
+
+import re
+import resource
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+from .loadgen import ONION_PATH, Job, poll_plaintext, prebuilt
+from .seed import ClientSpec
+from .servers import ROOT, Subprocess
+
+SCRIPT = ROOT / "bench" / "wrk" / "bodies.lua"
+_UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3}
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def run(
+    kind: str,
+    server: Subprocess,
+    public: bytes,
+    clients: list[ClientSpec],
+    workdir: Path,
+    connections: int,
+    duration: float,
+    threads: int = 1,
+) -> dict[str, Any]:
+    binary = shutil.which("wrk")
+    if binary is None:
+        return {"error": "wrk is not installed (apt-get install wrk)"}
+    argv = [
+        binary,
+        f"-t{threads}",
+        f"-c{connections}",
+        f"-d{max(1, round(duration))}s",
+        "--latency",
+    ]
+    if kind == "hello":
+        argv.append(server.url + "/hello")
+    else:
+        workdir.mkdir(parents=True, exist_ok=True)
+        job = Job("closed", kind, "127.0.0.1", server.port, 0, 0, server_public=public)
+        count = min(len(clients), 256)
+        for n in range(count):
+            _kind, raw, _check = prebuilt(kind, job, poll_plaintext(clients[n]))
+            body = raw.split(b"\r\n\r\n", 1)[1]
+            (workdir / f"{n + 1}.bin").write_bytes(body)
+        argv += ["-s", str(SCRIPT), server.url, "--", str(workdir), str(count), ONION_PATH]
+    # warm up for a second, then measure
+    subprocess.run([*argv[:3], "-d1s", *argv[4:]], capture_output=True, timeout=60)
+    cpu_before, server_before = _children_cpu(), server.sample()
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=duration + 60)
+    cpu_after, server_after = _children_cpu(), server.sample()
+    out = done.stdout
+    result: dict[str, Any] = {
+        "tool": "wrk",
+        "kind": kind,
+        "connections": connections,
+        "threads": threads,
+        "output": out[-2000:],
+    }
+    match = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    total = re.search(r"(\d+) requests in", out)
+    if not match or not total:
+        result["error"] = f"could not parse wrk output: {out[-500:]} {done.stderr[-500:]}"
+        return result
+    requests = int(total.group(1))
+    result["rps"] = float(match.group(1))
+    result["requests"] = requests
+    non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    result["non_2xx"] = int(non2xx.group(1)) if non2xx else 0
+    for label, key in (("50%", "p50_ms"), ("99%", "p99_ms")):
+        found = re.search(rf"{re.escape(label)}\s+([\d.]+)(us|ms|s)", out)
+        if found:
+            result[key] = float(found.group(1)) * _UNITS[found.group(2)]
+    result["wrk_cpu_s_per_1k"] = 1000 * (cpu_after - cpu_before) / max(requests, 1)
+    result["server_cpu_s_per_1k"] = 1000 * (server_after.cpu - server_before.cpu) / max(requests, 1)
+    return result
