@@ -7,7 +7,7 @@ import contextlib
 import json
 import os
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import orjson
 from starlette.applications import Starlette
@@ -25,6 +25,7 @@ from .openapi import openapi_document
 from .transport.body import BodyTooLarge, read_limited_body
 from .transport.legacy import LEGACY_BODY_LIMIT, to_api_request
 from .transport.onion import ONION_BODY_LIMIT, handle_onion_request
+from .transport.onion_v4 import handle_onion_v4_request
 
 JSON = "application/json"
 RESOLVED_CONFIG_ENV = "OPENGROUP_RESOLVED_CONFIG"
@@ -35,17 +36,25 @@ def _ctx(request: Request) -> ServerContext:
     return ctx
 
 
-async def onion_endpoint(request: Request) -> Response:
-    try:
-        body = await read_limited_body(request, ONION_BODY_LIMIT)
-    except BodyTooLarge:
-        return PlainTextResponse("Request too large", status_code=413)
-    started = time.perf_counter()
-    status, reply = await run_in_threadpool(handle_onion_request, _ctx(request), body)
-    if status == 400:
-        metrics.record_onion_failure()
-    metrics.record_http("onion", time.perf_counter() - started)
-    return Response(reply, status_code=status, media_type="text/plain; charset=utf-8")
+OnionHandler = Callable[[ServerContext, bytes], tuple[int, bytes]]
+
+
+def onion_endpoint(handle: OnionHandler) -> Callable[[Request], Awaitable[Response]]:
+    """An endpoint for one onion envelope version: the whole request in one thread hop."""
+
+    async def endpoint(request: Request) -> Response:
+        try:
+            body = await read_limited_body(request, ONION_BODY_LIMIT)
+        except BodyTooLarge:
+            return PlainTextResponse("Request too large", status_code=413)
+        started = time.perf_counter()
+        status, reply = await run_in_threadpool(handle, _ctx(request), body)
+        if status == 400:
+            metrics.record_onion_failure()
+        metrics.record_http("onion", time.perf_counter() - started)
+        return Response(reply, status_code=status, media_type="text/plain; charset=utf-8")
+
+    return endpoint
 
 
 async def legacy_endpoint(request: Request) -> Response:
@@ -68,8 +77,9 @@ async def openapi_json(request: Request) -> Response:
 
 ROUTES = [
     Route("/openapi.json", openapi_json, methods=["GET"]),
-    Route("/loki/v3/lsrpc", onion_endpoint, methods=["POST"]),
-    Route("/oxen/v3/lsrpc", onion_endpoint, methods=["POST"]),
+    Route("/loki/v3/lsrpc", onion_endpoint(handle_onion_request), methods=["POST"]),
+    Route("/oxen/v3/lsrpc", onion_endpoint(handle_onion_request), methods=["POST"]),
+    Route("/oxen/v4/lsrpc", onion_endpoint(handle_onion_v4_request), methods=["POST"]),
     Route("/legacy/{path:path}", legacy_endpoint, methods=["GET", "POST", "DELETE"]),
     *monitoring.ROUTES,  # /health, /metrics
     *web.ROUTES,  # /, /static/images/<room>, and last the catch-all /<room>

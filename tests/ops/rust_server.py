@@ -39,7 +39,9 @@ CREATE TABLE IF NOT EXISTS block_list (public_key TEXT);
 CREATE TABLE IF NOT EXISTS pending_tokens (public_key TEXT, timestamp INTEGER, token BLOB);
 CREATE TABLE IF NOT EXISTS tokens (public_key TEXT, timestamp INTEGER, token TEXT PRIMARY KEY);
 CREATE TABLE IF NOT EXISTS files (id TEXT PRIMARY KEY, timestamp INTEGER);
-CREATE TABLE IF NOT EXISTS user_activity (public_key TEXT PRIMARY KEY, last_active INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS user_activity (
+    public_key TEXT PRIMARY KEY, last_active INTEGER NOT NULL
+);
 """
 
 
@@ -55,8 +57,15 @@ def rust_key_pair(directory: Path) -> ServerKeys:
             ["openssl", "genpkey", "-algorithm", "x25519", "-out", str(private)], check=True
         )
         subprocess.run(
-            ["openssl", "pkey", "-in", str(private), "-pubout", "-out",
-             str(directory / "x25519_public_key.pem")],
+            [
+                "openssl",
+                "pkey",
+                "-in",
+                str(private),
+                "-pubout",
+                "-out",
+                str(directory / "x25519_public_key.pem"),
+            ],
             check=True,
         )
     else:
@@ -89,8 +98,9 @@ class RustServer:
     rooms: dict[str, RustRoomData]
 
 
-def write_room(path: Path, room: RustRoomData, posts: list[tuple[int, SessionKeys | None]],
-               now: float) -> None:
+def write_room(
+    path: Path, room: RustRoomData, posts: list[tuple[int, SessionKeys | None]], now: float
+) -> None:
     """`posts`: (id, author) in order; author None = a message the Rust server deleted."""
     db = sqlite3.connect(path / "rooms" / f"{room.room_id}.db")
     db.executescript(ROOM_DB_SCHEMA)
@@ -112,13 +122,16 @@ def write_room(path: Path, room: RustRoomData, posts: list[tuple[int, SessionKey
         room.messages[message_id] = message
         db.execute(
             "INSERT INTO messages VALUES (?, ?, ?, ?, ?, 0)",
-            (message_id, message["public_key"], message["timestamp"], message["data"],
-             message["signature"]),
+            (
+                message_id,
+                message["public_key"],
+                message["timestamp"],
+                message["data"],
+                message["signature"],
+            ),
         )
     db.executemany("INSERT INTO deleted_messages VALUES (?, ?)", room.deletions)
-    db.executemany(
-        "INSERT INTO moderators VALUES (?)", [(m.session_id,) for m in room.moderators]
-    )
+    db.executemany("INSERT INTO moderators VALUES (?)", [(m.session_id,) for m in room.moderators])
     db.executemany("INSERT INTO block_list VALUES (?)", [(b.session_id,) for b in room.banned])
     db.execute(
         "INSERT INTO pending_tokens VALUES (?, ?, ?)",
@@ -161,14 +174,22 @@ def build_rust_server(path: Path, extra_rooms: dict[str, str] | None = None) -> 
     main.deletions = [(1, 3), (2, 5), (3, 5)]
     main.moderators = [mod]
     main.banned = [banned]
-    main.tokens = {os.urandom(48).hex(): alice, os.urandom(48).hex(): mod,
-                   os.urandom(48).hex(): banned}
+    main.tokens = {
+        os.urandom(48).hex(): alice,
+        os.urandom(48).hex(): mod,
+        os.urandom(48).hex(): banned,
+    }
     main.files = {1_234_567_890_123: os.urandom(5000), 2_147_483_999: b"small file"}
     main.expired_files = {4_000_000_042: b"expired long ago"}
     main.image = b"\x89PNG\r\n\x1a\n" + os.urandom(200)
     main.active = [alice, bob, mod]
     posts: list[tuple[int, SessionKeys | None]] = [
-        (1, alice), (2, bob), (3, None), (4, alice), (5, None), (6, bob),
+        (1, alice),
+        (2, bob),
+        (3, None),
+        (4, alice),
+        (5, None),
+        (6, bob),
     ]
     lokinet = RustRoomData("lokinet", "Lokinet Updates")
     lokinet.tokens = {os.urandom(48).hex(): bob}

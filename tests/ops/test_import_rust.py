@@ -94,10 +94,9 @@ def test_deletion_cursors_are_the_rust_ones(og: OpenGroupClient, rust: RustServe
 
 def test_compact_poll_with_old_cursors(og: OpenGroupClient, rust: RustServer) -> None:
     token = any_token(rust, "main")
-    reply = ok(og.compact_poll([{
-        "room_id": "main", "auth_token": token,
-        "from_message_server_id": 2, "from_deletion_server_id": 1,
-    }]))
+    poll: dict[str, object] = {"room_id": "main", "auth_token": token}
+    poll |= {"from_message_server_id": 2, "from_deletion_server_id": 1}
+    reply = ok(og.compact_poll([poll]))
     result = reply["results"][0]
     assert result["status_code"] == 200
     assert [m["server_id"] for m in result["messages"]] == [4, 6]
@@ -180,8 +179,14 @@ def test_room_ids_invalid_here_need_a_rename_or_skip(tmp_path: Path) -> None:
     assert "--rename session-updates=" in message
     assert not (data / "key.pem").exists()  # nothing written
 
-    cli("import-rust", str(rust.path), "--data-dir", str(data),
-        "--rename", "session-updates=session_updates")
+    cli(
+        "import-rust",
+        str(rust.path),
+        "--data-dir",
+        str(data),
+        "--rename",
+        "session-updates=session_updates",
+    )
     listing = cli("rooms", "list", "--data-dir", str(data)).stdout
     assert "session_updates" in listing and "Session Updates" in listing
 

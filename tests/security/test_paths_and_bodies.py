@@ -65,7 +65,7 @@ def send_raw(
 
 
 def head(method: str, path: str, headers: dict[str, str] | None = None) -> bytes:
-    lines = [f"{method} {path} HTTP/1.1", "Host: 127.0.0.1"]
+    lines = [f"{method} {path} HTTP/1.1", "Host: 127.0.0.1", "Connection: close"]
     lines += [f"{name}: {value}" for name, value in (headers or {}).items()]
     return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
 
@@ -159,11 +159,10 @@ def test_room_header_cannot_name_a_path(
 def test_onion_endpoints_cannot_name_a_path(live: RunningServer, sentinel: Path) -> None:
     import orjson
 
-    from opengroup.transport.onion import ONION_BODY_LIMIT  # noqa: F401  (same transport)
-
+    server_public = live.public_key
     for endpoint in ("files/..%2F..%2Fsentinel", "rooms/../../sentinel/image", "files/../key.pem"):
         inner = {"method": "GET", "endpoint": endpoint, "body": "", "headers": {"Room": "main"}}
-        body, cipher = build_onion_request(live.public_key, orjson.dumps(inner))
+        body, cipher = build_onion_request(server_public, orjson.dumps(inner))
         status, response, _ = send_raw(
             live.port,
             head("POST", "/loki/v3/lsrpc", {"Content-Length": str(len(body))}) + body,

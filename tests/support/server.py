@@ -39,6 +39,15 @@ class RunningServer:
     env: dict[str, str] = field(default_factory=dict)
     process: subprocess.Popen[bytes] | None = None
     log_path: Path | None = None
+    # "" is SQLite in data_dir; else e.g. the `db_url` fixture. The server and `cli()` get it
+    # as OPENGROUP_DATABASE_URL.
+    database_url: str = ""
+    workers: int = 1
+
+    @property
+    def process_env(self) -> dict[str, str]:
+        database = {"OPENGROUP_DATABASE_URL": self.database_url} if self.database_url else {}
+        return {**self.env, **database}
 
     @property
     def base_url(self) -> str:
@@ -49,7 +58,7 @@ class RunningServer:
         return bytes.fromhex(self.cli("key").stdout.strip())
 
     def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
-        return run_cli(*args, "--data-dir", str(self.data_dir), env=self.env)
+        return run_cli(*args, "--data-dir", str(self.data_dir), env=self.process_env)
 
     def start(self, timeout: float = 30) -> RunningServer:
         self.data_dir.parent.mkdir(parents=True, exist_ok=True)
@@ -62,11 +71,12 @@ class RunningServer:
                 "--host", "127.0.0.1",
                 "--port", str(self.port),
                 "--base-url", self.base_url,
+                "--workers", str(self.workers),
                 *self.extra_args,
             ],
             stdout=log,
             stderr=subprocess.STDOUT,
-            env={**os.environ, **self.env},
+            env={**os.environ, **self.process_env},
             start_new_session=True,
         )
         deadline = time.monotonic() + timeout

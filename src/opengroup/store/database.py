@@ -54,13 +54,44 @@ def _configure_sqlite(engine: Engine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")
 
 
+# Per process. PostgreSQL's max_connections (default 100) must exceed
+# processes x (pool_size + max_overflow) plus what the CLI and backups use: see
+# docs/deployment.md. The URL may override them: postgresql://…/db?pool_size=5&max_overflow=5
+_POOL_OPTIONS = {"pool_size": 10, "max_overflow": 20, "pool_timeout": 30}
+
+
+def _pool_options(url: str) -> tuple[str, dict[str, int]]:
+    """Pool settings given in the URL's query (not connection parameters), and the URL without."""
+    parsed = make_url(url)
+    options = dict(_POOL_OPTIONS)
+    for name in _POOL_OPTIONS:
+        if name in parsed.query:
+            value = parsed.query[name]
+            options[name] = int(value if isinstance(value, str) else value[-1])
+    return parsed.difference_update_query(list(_POOL_OPTIONS)).render_as_string(
+        hide_password=False
+    ), options
+
+
 def make_engine(url: str) -> Engine:
     url = normalise_url(url)
     if is_sqlite(url):
         engine = create_engine(url, pool_size=8, max_overflow=48, pool_timeout=30)
         _configure_sqlite(engine)
         return engine
-    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    url, pool = _pool_options(url)
+    # READ COMMITTED whatever the server's default: the per-room counters rely on its
+    # "wait for the row lock, then re-read the committed row" (see messages._take_ids); under
+    # REPEATABLE READ the second writer would fail with a serialization error instead.
+    # pool_pre_ping: a connection that died (server restart, idle timeout in a proxy) is
+    # replaced at checkout instead of failing one request.
+    return create_engine(
+        url,
+        isolation_level="READ COMMITTED",
+        pool_pre_ping=True,
+        connect_args={} if "application_name" in url else {"application_name": "opengroup"},
+        **pool,
+    )
 
 
 class Database:
