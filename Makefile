@@ -12,7 +12,7 @@ BENCH_ARGS ?=
 BENCH_STAMP := $(VENV)/.bench-stamp
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: install run test lint typecheck unit clean bench browser
+.PHONY: install run test fuzz soak lint typecheck unit clean bench browser check-postgres test-postgres
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,25 @@ browser:
 
 test: lint typecheck browser
 	$(BIN)/pytest -n 2 $(PYTEST_ARGS)
+
+# The fuzz suites with many more examples than `make test` runs (Hypothesis profile "fuzz").
+fuzz: $(STAMP)
+	HYPOTHESIS_PROFILE=fuzz $(BIN)/pytest -n 2 tests/fuzz tests/security $(PYTEST_ARGS)
+
+# 60 s of mixed onion traffic against a 2-process server (not part of `make test`).
+soak: $(STAMP)
+	OPENGROUP_PYTHON=$(BIN)/python bench/soak $(SOAK_ARGS)
+
+# The suite runs on SQLite always, and on PostgreSQL too when OPENGROUP_TEST_POSTGRES_URL is
+# set (each run in its own scratch database, dropped at the end). CI sets it; this target
+# fails unless that server answers.
+POSTGRES_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/test
+check-postgres: $(STAMP)
+	$(BIN)/python -m tests.support.databases
+
+test-postgres:
+	OPENGROUP_TEST_POSTGRES_URL=$${OPENGROUP_TEST_POSTGRES_URL:-$(POSTGRES_TEST_URL)} \
+	  $(MAKE) check-postgres test
 
 # Load benchmark (bench/README.md): `make bench`, or `make bench BENCH_ARGS=--quick`.
 $(BENCH_STAMP): $(STAMP)

@@ -412,22 +412,29 @@ async def closed_loop(job: Job, workload: Workload, t0: float, stats: Stats) -> 
     await cpu
 
 
+# uvicorn closes a connection idle for 5 s (timeout_keep_alive); reusing one just then races
+# with the close. Clients retry such a request; the generator instead drops idle connections
+# before the server would.
+MAX_IDLE_SECONDS = 3.0
+
+
 class Pool:
     """Keep-alive connections for the open loop: idle ones are reused, more are opened up to
     `limit`, past that requests wait (and their wait counts in their latency)."""
 
     def __init__(self, host: str, port: int, limit: int) -> None:
         self.host, self.port, self.limit = host, port, limit
-        self.idle: list[HttpConnection] = []
+        self.idle: list[tuple[HttpConnection, float]] = []
         self.open = 0
         self.waiters: deque[asyncio.Future[None]] = deque()
 
     async def acquire(self) -> HttpConnection:
         while True:
             while self.idle:
-                conn = self.idle.pop()
-                if not conn.closed:
+                conn, since = self.idle.pop()
+                if not conn.closed and time.monotonic() - since < MAX_IDLE_SECONDS:
                     return conn
+                conn.close()
                 self.open -= 1
             if self.open < self.limit:
                 self.open += 1
@@ -444,7 +451,7 @@ class Pool:
         if conn.closed:
             self.open -= 1
         else:
-            self.idle.append(conn)
+            self.idle.append((conn, time.monotonic()))
         while self.waiters:
             waiter = self.waiters.popleft()
             if not waiter.done():

@@ -17,6 +17,7 @@ import platform
 import shutil
 import sys
 import tempfile
+import threading
 import time
 from array import array
 from collections import Counter
@@ -27,8 +28,8 @@ from typing import Any
 from opengroup.client import OpenGroupClient
 from opengroup.crypto import ServerKeys, SessionKeys
 
+from . import procstat, servers, wrk
 from . import profile as profiler
-from . import wrk
 from .loadgen import Job, worker_main
 from .seed import ClientSpec, Dataset, DatasetSpec, only_room, refresh_cursors, seed
 from .servers import ROOT, Subprocess, floor_server, opengroup_server
@@ -41,6 +42,7 @@ ALL_ROWS = (
     "poll",
     "mixed",
     "post",
+    "memory",
     "workers2",
     "scale-messages",
     "scale-rooms",
@@ -117,6 +119,20 @@ def parse_args(argv: list[str] | None) -> tuple[argparse.Namespace, Settings]:
         action=argparse.BooleanOptionalAction,
         default=None,
         help="cross-check fixed-request rows with wrk (default: if wrk is installed)",
+    )
+    p.add_argument(
+        "--server-env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="environment of the server processes, e.g. MALLOC_ARENA_MAX=2 (repeatable)",
+    )
+    p.add_argument(
+        "--server-arg",
+        action="append",
+        default=[],
+        metavar="ARG",
+        help="extra `opengroup serve` argument, e.g. --server-arg=--access-log (repeatable)",
     )
     p.add_argument("--keep-data", action="store_true", help="keep the data directories")
     p.add_argument("--out", type=Path, default=RESULTS)
@@ -365,7 +381,7 @@ class Bench:
 
     # -- the main dataset
     def main_dataset(self) -> None:
-        wanted = self.only & {"poll", "mixed", "post", "workers2"}
+        wanted = self.only & {"poll", "mixed", "post", "memory", "workers2"}
         if not wanted:
             return
         s = self.s
@@ -382,6 +398,8 @@ class Bench:
         server = opengroup_server(data.data_dir, self.work / "main.log", extra=extra).start()
         try:
             self.rows.append(self.idle_row("server idle after start (1 worker)", server))
+            if "memory" in self.only:
+                self.memory(server, data)
             if "poll" in self.only:
                 refresh_cursors(data)
                 self.closed(
@@ -394,7 +412,7 @@ class Bench:
                 if s.wrk:
                     refresh_cursors(data)
                     self.wrk_checks(server, data.server_public, data.clients, floors=False)
-            if s.profile:
+            if s.profile and "poll" in self.only:
                 refresh_cursors(data)
                 self.run_profile(server, data)
             if "mixed" in self.only:
@@ -423,6 +441,65 @@ class Bench:
                     self.closed("post, 2 workers", server, "post", data.clients, data.server_public)
             finally:
                 server.stop()
+
+    def memory(self, server: Subprocess, data: Dataset, size: int = 10_000_000) -> None:
+        """The issue's memory check: a worker's RSS around 10 MB uploads and downloads."""
+        pid = server.worker_pids()[0]
+        start = procstat.rss_bytes(pid)
+        peak = [start]
+        stop = threading.Event()
+
+        def sample() -> None:
+            while not stop.wait(0.01):
+                peak[0] = max(peak[0], procstat.rss_bytes(pid))
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+        client = data.clients[0]
+        room, token = client.rooms[0], client.tokens[0]
+        errors: Counter[str] = Counter()
+        latencies = []
+        self.log(f"memory: 3 uploads and 3 downloads of {size} bytes, one at a time")
+        # Direct HTTP (/legacy/): 10 MB in base64 is more than an onion body may be (10 MiB).
+        with OpenGroupClient(server.url, data.server_public, timeout=120, transport="legacy") as og:
+            ids = []
+            for _ in range(3):
+                began = time.monotonic()
+                reply = og.upload_file(room, token, os.urandom(size))
+                latencies.append(time.monotonic() - began)
+                if reply["status_code"] != 200:
+                    errors[f"upload api:{reply['status_code']}"] += 1
+                else:
+                    ids.append(reply["result"])
+            after_uploads = procstat.rss_bytes(pid)
+            for file_id in ids:
+                began = time.monotonic()
+                reply = og.get_file(room, token, file_id)
+                latencies.append(time.monotonic() - began)
+                if reply["status_code"] != 200:
+                    errors[f"download api:{reply['status_code']}"] += 1
+        time.sleep(2.0)
+        stop.set()
+        sampler.join()
+        end = procstat.rss_bytes(pid)
+        mb = 2**20
+        row = {
+            "name": f"memory: 3 uploads + 3 downloads of {size / 1e6:g} MB (direct HTTP)",
+            "mode": "sequential",
+            "load": "C=1",
+            "requests": len(latencies),
+            **latency_summary(latencies),
+            "errors": dict(errors),
+            "rss_start_mb": start / mb,
+            "rss_after_uploads_mb": after_uploads / mb,
+            "rss_peak_mb": peak[0] / mb,
+            "rss_end_mb": end / mb,
+        }
+        self.rows.append(row)
+        self.log(
+            f"  worker RSS {start / mb:.0f} MB -> peak {peak[0] / mb:.0f} MB, "
+            f"{after_uploads / mb:.0f} MB after uploads, {end / mb:.0f} MB 2 s after"
+        )
 
     def idle_row(self, name: str, server: Subprocess) -> dict[str, Any]:
         sample = server.sample()
@@ -630,6 +707,8 @@ class Bench:
             result["row"] = row_name
             result["generator_rps"] = mine["rps"] if mine else None
             result["generator_p50_ms"] = mine["p50_ms"] if mine else None
+            result["generator_cpu_s_per_1k"] = mine["gen_cpu_s_per_1k"] if mine else None
+            result["generator_server_cpu_s_per_1k"] = mine["server_cpu_s_per_1k"] if mine else None
             self.checks.append(result)
             self.log(
                 f"  wrk {result.get('rps', 0):.0f} req/s vs generator "
@@ -678,6 +757,8 @@ class Bench:
             "command": " ".join(["python -m bench", *sys.argv[1:]]),
             "machine": machine_info(),
             "settings": self.s.__dict__,
+            "server_env": servers.SERVER_ENV,
+            "server_args": servers.SERVER_ARGS,
             "rows": self.rows,
             "checks": self.checks,
             "profile": self.profile,
@@ -769,6 +850,8 @@ def render_markdown(doc: dict[str, Any]) -> str:
     for r in doc["rows"]:
         errors = ", ".join(f"{k}: {v}" for k, v in sorted(r.get("errors", {}).items())) or "0"
         rss = f"{r['rss_start_mb']:.0f}→{r['rss_end_mb']:.0f}" if "rss_start_mb" in r else ""
+        if "rss_peak_mb" in r:
+            rss += f" (peak {r['rss_peak_mb']:.0f})"
         lines.append(
             f"| {r['name']} | {r['mode']} | {r['load']} | {_rate(r.get('rps'))} "
             f"| {_fmt(r.get('p50_ms'), 2)} | {_fmt(r.get('p99_ms'), 2)} "
@@ -801,8 +884,12 @@ def render_markdown(doc: dict[str, Any]) -> str:
                     f"- wrk ({check['connections']} connections, {check['threads']} thread"
                     f"{'s' if check['threads'] > 1 else ''}) on `{check['row']}`: "
                     f"{check['rps']:.0f} req/s, p50 {check.get('p50_ms', float('nan')):.2f} ms, "
-                    f"non-2xx {check.get('non_2xx', 0)}; our generator "
-                    f"{_fmt(check['generator_rps'], 0)} req/s"
+                    f"non-2xx {check.get('non_2xx', 0)}, wrk CPU "
+                    f"{check['wrk_cpu_s_per_1k']:.3f} s/1k req, server CPU "
+                    f"{check['server_cpu_s_per_1k']:.3f} s/1k req; our generator "
+                    f"{_fmt(check['generator_rps'], 0)} req/s, its CPU "
+                    f"{_fmt(check.get('generator_cpu_s_per_1k'), 3)} s/1k req, server CPU "
+                    f"{_fmt(check.get('generator_server_cpu_s_per_1k'), 3)} s/1k req"
                 )
             else:
                 lines.append(f"- wrk on `{check.get('row')}`: {check.get('error')}")
@@ -815,6 +902,10 @@ def render_markdown(doc: dict[str, Any]) -> str:
 
 def main(argv: list[str] | None = None) -> None:
     args, settings = parse_args(argv)
+    for item in args.server_env:
+        name, _, value = item.partition("=")
+        servers.SERVER_ENV[name] = value
+    servers.SERVER_ARGS.extend(args.server_arg)
     Bench(args, settings).run()
 
 

@@ -113,6 +113,11 @@ def _is_python_worker(pid: int) -> bool:
     return b"multiprocessing" in cmdline and b"resource_tracker" not in cmdline
 
 
+# Set by the bench's --server-env / --server-arg: every server it starts gets them.
+SERVER_ENV: dict[str, str] = {}
+SERVER_ARGS: list[str] = []
+
+
 def opengroup_server(
     data_dir: Path, log_path: Path, *, workers: int = 1, extra: tuple[str, ...] = ()
 ) -> Subprocess:
@@ -136,8 +141,9 @@ def opengroup_server(
         "warning",
         "--no-create-main-room",
         *extra,
+        *SERVER_ARGS,
     ]
-    return Subprocess(argv, log_path, port, {}, ready_path="/legacy/rooms")
+    return Subprocess(argv, log_path, port, dict(SERVER_ENV), ready_path="/legacy/rooms")
 
 
 def floor_server(key_file: Path, log_path: Path, *, workers: int = 1) -> Subprocess:

@@ -410,3 +410,8 @@ def key(data_dir: str | None, config_file: str | None) -> None:
 
 # backup, restore, import-rust and rooms stats live in cli_ops.py; importing it registers them.
 from . import cli_ops  # noqa: E402, F401
+
+# `db copy` lives in cli_db.py.
+from .cli_db import db as _db_group  # noqa: E402
+
+main.add_command(_db_group)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -24,13 +25,23 @@ def load_or_create_server_keys(path: Path, create: bool = True) -> ServerKeys:
         raise KeyFileError(f"cannot read key file {path}: {error.strerror}") from None
     keys = ServerKeys.generate()
     path.parent.mkdir(parents=True, exist_ok=True)
+    # Written whole to a private temporary file first, then linked into place: a crash at any
+    # moment leaves either no key file or a complete one, never an empty one that would stop
+    # every later start. link() fails if the name exists: if another process created the key
+    # meanwhile, use theirs, never overwrite.
+    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with contextlib.suppress(FileNotFoundError):
+        temp.unlink()
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
-        # O_EXCL: if another process created the key meanwhile, use theirs, never overwrite.
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(keys.to_pem())
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.link(temp, path)
     except FileExistsError:
         return load_or_create_server_keys(path, create=False)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(keys.to_pem())
-        handle.flush()
-        os.fsync(handle.fileno())
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            temp.unlink()
     return keys

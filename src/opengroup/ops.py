@@ -204,7 +204,15 @@ def restore(config: Config, source: Path) -> RestoreReport:
         raise OperationRefused(f"{source} is not a directory")
     manifest: dict[str, object] = {}
     if (source / MANIFEST).is_file():
-        manifest = json.loads((source / MANIFEST).read_text())
+        try:
+            manifest = json.loads((source / MANIFEST).read_text())
+        except ValueError as error:
+            raise OperationRefused(f"{source / MANIFEST} is damaged: {error}") from None
+    if not isinstance(manifest, dict):
+        raise OperationRefused(f"{source / MANIFEST} is damaged: not a JSON object")
+    backup_format = manifest.get("format", BACKUP_FORMAT)
+    if not isinstance(backup_format, int) or backup_format > BACKUP_FORMAT:
+        raise OperationRefused(f"{source} was made by a newer opengroup (format {backup_format})")
     keys = load_key(source / BACKUP_KEY)
     data_dir = config.data_path
     if not is_empty_dir(data_dir):

@@ -49,14 +49,19 @@ def og(
 
 
 def ok(proc: subprocess.CompletedProcess[str]) -> subprocess.CompletedProcess[str]:
-    assert proc.returncode == 0, f"exit {proc.returncode}\nstdout: {proc.stdout}\nstderr: {proc.stderr}"
+    assert proc.returncode == 0, (
+        f"exit {proc.returncode}\nstdout: {proc.stdout}\nstderr: {proc.stderr}"
+    )
     assert "Traceback" not in proc.stderr, proc.stderr
     return proc
 
 
 def assert_usage_error(proc: subprocess.CompletedProcess[str], *, mentions: str = "") -> str:
     """Exit status 2, exactly one line on stderr, no traceback; returns that line."""
-    described = f"args {proc.args[3:]}\nexit {proc.returncode}\nstdout: {proc.stdout!r}\nstderr: {proc.stderr!r}"
+    described = (
+        f"args {proc.args[3:]}\nexit {proc.returncode}\n"
+        f"stdout: {proc.stdout!r}\nstderr: {proc.stderr!r}"
+    )
     assert proc.returncode == 2, described
     assert "Traceback" not in proc.stderr + proc.stdout, described
     lines = proc.stderr.splitlines()

@@ -84,7 +84,9 @@ def test_private_key_file_from_environment(tmp_path: Path, data_dir: Path) -> No
     [
         pytest.param(b"not a key at all\n", id="garbage"),
         pytest.param(b"", id="empty"),
-        pytest.param(b"-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n", id="bad-pem"),
+        pytest.param(
+            b"-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n", id="bad-pem"
+        ),
     ],
 )
 def test_unusable_key_file_is_an_error_and_never_overwritten(

@@ -49,14 +49,16 @@ class PostgresScratch:
     def __init__(self, server_url: str) -> None:
         self.server_url = server_url
         self.database = f"og_test_{secrets.token_hex(6)}"
+        problem = None
         try:
             with psycopg.connect(server_url, autocommit=True, connect_timeout=10) as admin:
                 admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(self.database)))
         except psycopg.Error as error:
-            pytest.fail(
-                f"{POSTGRES_URL_ENV}={server_url} is set but PostgreSQL is not usable: {error}",
-                pytrace=False,
+            problem = (
+                f"{POSTGRES_URL_ENV}={server_url} is set but PostgreSQL is not usable: {error}"
             )
+        if problem:
+            pytest.fail(problem, pytrace=False)
         self.url = _with_database(server_url, self.database)
 
     def connect(self) -> psycopg.Connection[tuple[object, ...]]:
@@ -158,3 +160,23 @@ def session_db_url(
     scratch: PostgresScratch = request.getfixturevalue("postgres_scratch")
     with scratch.schema() as url:
         yield url
+
+
+def main() -> int:
+    """`python -m tests.support.databases`: is the test PostgreSQL usable? (CI runs this.)"""
+    server = postgres_server_url()
+    if server is None:
+        print(f"{POSTGRES_URL_ENV} is not set: the PostgreSQL variants of the tests would skip")
+        return 1
+    try:
+        with psycopg.connect(server, connect_timeout=10) as conn:
+            version = conn.execute("SHOW server_version").fetchone()
+    except psycopg.Error as error:
+        print(f"PostgreSQL at {server} is not reachable: {error}")
+        return 1
+    print(f"PostgreSQL {version[0] if version else '?'} at {server}: the tests run on it too")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -6,6 +6,7 @@ import warnings
 from pathlib import Path
 
 import httpx
+import pytest
 
 from opengroup.app import create_app
 from opengroup.config import Config
@@ -26,14 +27,19 @@ def test_health_is_ok_on_a_running_server(web: WebServer) -> None:
     assert response.headers["cache-control"] == "no-store"
 
 
-def test_health_is_503_when_the_database_does_not_answer(tmp_path: Path) -> None:
+@pytest.mark.parametrize("broken", ["unreachable", "not a database"])
+def test_health_is_503_when_the_database_does_not_answer(tmp_path: Path, broken: str) -> None:
+    bad_path = tmp_path / "missing" / "dir" / "x.db"
+    if broken == "not a database":
+        bad_path = tmp_path / "garbage.db"
+        bad_path.write_bytes(b"this is no SQLite file" * 100)
     config = Config(data_dir=str(tmp_path / "data"))
     ctx = open_context(config)
     try:
         with TestClient(create_app(config, ctx)) as http:
             assert http.get("/health").status_code == 200
             healthy_db = ctx.db
-            ctx.db = Database(f"sqlite:///{tmp_path / 'missing' / 'dir' / 'x.db'}")
+            ctx.db = Database(f"sqlite:///{bad_path}")
             try:
                 response = http.get("/health")
             finally:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from urllib.parse import unquote
 
 from ..context import ServerContext
-from ..errors import NotFound, OpenGroupError, status_for
+from ..errors import NotFound, OpenGroupError, StorageFailure, status_for
 from ..metrics import record_api_request
 from ..store import auth as token_store
 from . import auth, files, messages, moderation, polling, rooms
@@ -97,6 +97,10 @@ def dispatch(ctx: ServerContext, request: ApiRequest) -> ApiResponse:
         pattern = route.pattern
         call = Call(ctx, request, params)
         response = ApiResponse(200, route.handler(call))
+    except StorageFailure as error:
+        # The client is told 507; the operator must hear why (disk full, read-only, locked).
+        log.error("storage failure in %s %s: %s", request.method, request.path, error.detail)
+        response = ApiResponse(status_for(error), {"error": error.detail})
     except OpenGroupError as error:
         response = ApiResponse(status_for(error), {"error": error.detail})
     except Exception:

@@ -14,11 +14,13 @@ files live on disk (DATA_DIR/files), not in the database: they are not copied he
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import Connection, Table, func, inspect, select, text
+from sqlalchemy.engine import make_url
 
 from .database import Database, is_sqlite, normalise_url
 from .migrate import current_revision, head_revision, migrate
@@ -86,9 +88,7 @@ def _require_existing_sqlite_file(url: str) -> None:
     """SQLite would create a missing file and we would copy nothing: say so instead."""
     if not is_sqlite(url):
         return
-    database = Database.__new__(Database)  # only to parse: no engine, no file
-    del database
-    path = url.split(":///", 1)[-1].split("?", 1)[0]
+    path = make_url(normalise_url(url)).database or ""
     if path in ("", ":memory:") or not Path(path).is_file():
         raise CopyError(f"source database file not found: {path or url}")
 
@@ -120,25 +120,14 @@ def _prepare_target(target: Database) -> None:
         raise CopyError(f"the target is not empty ({listed}); copy only into an empty database")
 
 
-class _snapshot:
+@contextmanager
+def _snapshot(db: Database) -> Iterator[Connection]:
     """A read transaction that sees one moment of the source across all tables."""
-
-    def __init__(self, db: Database) -> None:
-        self._db = db
-        self._conn: Connection | None = None
-
-    def __enter__(self) -> Connection:
-        conn = self._db.engine.connect()
-        if not self._db.is_sqlite:
-            conn = conn.execution_options(isolation_level="REPEATABLE READ")
-        conn.begin()
-        self._conn = conn
-        return conn
-
-    def __exit__(self, *exc: object) -> None:
-        assert self._conn is not None
-        self._conn.rollback()
-        self._conn.close()
+    with db.engine.connect() as conn:
+        if not db.is_sqlite:
+            conn.execution_options(isolation_level="REPEATABLE READ")
+        with conn.begin():
+            yield conn
 
 
 def _count(conn: Connection, table: Table) -> int:
