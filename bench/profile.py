@@ -117,7 +117,9 @@ def summarise(text: str, top: int = 25) -> dict[str, Any]:
         "self": [(name, share(n)) for name, n in self_time.most_common(top)],
         "by_package": [(name, share(n)) for name, n in categories.most_common(15)],
         "opengroup": [
-            (name, share(n)) for name, n in inclusive.most_common() if "(opengroup/" in name
+            (name, share(n))
+            for name, n in inclusive.most_common()
+            if "(opengroup/" in name and not name.endswith(("cli.py)", "__main__.py)"))
         ][:top],
     }
 

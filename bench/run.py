@@ -703,6 +703,11 @@ class Bench:
             result = wrk.run(
                 kind, server, public, clients, self.work / f"wrk-{kind}", s.connections, s.duration
             )
+            if kind == "poll":
+                # The same 256 clients wrk replayed (their tokens now touched, cursors fixed):
+                # the row of the Python generator that compares with wrk's.
+                row_name = f"poll K={s.rooms_per_client}, wrk's 256 clients (wrk comparison)"
+                self.closed(row_name, server, "poll", clients[:256], public)
             mine = next((r for r in self.rows if r["name"] == row_name), None)
             result["row"] = row_name
             result["generator_rps"] = mine["rps"] if mine else None

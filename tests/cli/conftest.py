@@ -6,13 +6,14 @@ import os
 import re
 import sqlite3
 import subprocess
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from opengroup.crypto import SessionKeys
+from opengroup.config import load_config
+from opengroup.context import open_context
+from opengroup.crypto import ServerKeys, SessionKeys
 from tests.support.server import run_cli
 
 SESSION_ID = re.compile(r"05[0-9a-f]{64}")
@@ -133,7 +134,14 @@ def write_toml(path: Path, text: str) -> Path:
 
 
 @pytest.fixture
-def initialised(data_dir: Path) -> Iterator[Path]:
-    """A data dir set up by a first command (room `main`, key, database)."""
-    ok(og("rooms", "list", data_dir=data_dir))
-    yield data_dir
+def initialised(data_dir: Path) -> Path:
+    """A data dir as the first command leaves it (key, database, room `main`), set up in-process
+    to save a subprocess: the commands under test still run as subprocesses."""
+    ctx = open_context(load_config(None, {"data_dir": str(data_dir)}, environ={}))
+    ctx.close()
+    return data_dir
+
+
+def public_key_hex(data_dir: Path) -> str:
+    """The key in DATA_DIR/key.pem (`opengroup key` itself is tested in test_key.py)."""
+    return ServerKeys.from_pem((data_dir / "key.pem").read_bytes()).public_hex

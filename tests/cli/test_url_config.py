@@ -15,15 +15,18 @@ import pytest
 
 from tests.support.server import RunningServer, free_port
 
-from .conftest import assert_usage_error, og, ok, parse_rooms_list, write_toml
-
-
-def key_of(data_dir: Path) -> str:
-    return ok(og("key", data_dir=data_dir)).stdout.strip()
+from .conftest import (
+    assert_usage_error,
+    og,
+    ok,
+    parse_rooms_list,
+    public_key_hex,
+    write_toml,
+)
 
 
 def test_url_with_base_url_flag(initialised: Path) -> None:
-    key = key_of(initialised)
+    key = public_key_hex(initialised)
     result = ok(og("url", "main", "--base-url", "https://chat.example", data_dir=initialised))
     assert result.stdout == f"https://chat.example/main?public_key={key}\n"
     ok(og("rooms", "add", "second", "Second", data_dir=initialised))
@@ -35,7 +38,7 @@ def test_url_with_base_url_flag(initialised: Path) -> None:
 
 
 def test_url_base_from_toml_and_environment(tmp_path: Path, initialised: Path) -> None:
-    key = key_of(initialised)
+    key = public_key_hex(initialised)
     config = write_toml(tmp_path / "og.toml", 'base_url = "https://from-toml.example"\n')
     from_toml = ok(og("url", "main", "--config", str(config), data_dir=initialised))
     assert from_toml.stdout == f"https://from-toml.example/main?public_key={key}\n"
@@ -50,7 +53,7 @@ def test_url_base_from_toml_and_environment(tmp_path: Path, initialised: Path) -
 
 
 def test_url_precedence_toml_env_flag(tmp_path: Path, initialised: Path) -> None:
-    key = key_of(initialised)
+    key = public_key_hex(initialised)
     config = write_toml(tmp_path / "og.toml", 'base_url = "https://toml.example"\n')
     env = {"OPENGROUP_BASE_URL": "https://env.example"}
     env_wins = ok(og("url", "main", "--config", str(config), data_dir=initialised, env=env))

@@ -58,7 +58,7 @@ def ids(server: InProcess) -> dict[str, str]:
 
 
 @pytest.mark.parametrize("route", ROUTES, ids=lambda r: f"{r.method} {r.pattern}")
-@fuzz_settings()
+@fuzz_settings(scale=0.6)
 @given(data=st.data())
 def test_endpoint_decoding_never_fails(
     server: InProcess, error_log: ErrorLog, ids: dict[str, str], route: Route, data: st.DataObject

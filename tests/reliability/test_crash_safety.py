@@ -13,6 +13,7 @@ The seed is printed; set CRASH_SEED to replay a run.
 from __future__ import annotations
 
 import base64
+import contextlib
 import os
 import random
 import signal
@@ -105,10 +106,8 @@ def start_or_die(server: RunningServer, rng: random.Random, early: bool) -> bool
         server.start()
         return True
     timer = kill_soon(server, rng.uniform(0.02, 1.2))
-    try:
+    with contextlib.suppress(RuntimeError):  # killed before it was ready
         server.start()
-    except RuntimeError:
-        pass  # killed before it was ready
     timer.join()
     server.stop(signal.SIGKILL)
     return False

@@ -21,7 +21,8 @@ from opengroup.crypto import SessionKeys
 from tests.reliability.conftest import fill_disk
 from tests.support.server import RunningServer
 
-RATE_FLAGS = ("--rate-limit-posts", "100000")
+# No post rate limit; no periodic prune during the test (its own failures are not under test).
+RATE_FLAGS = ("--rate-limit-posts", "100000", "--prune-interval-seconds", "3600")
 
 
 def stored_messages(client: OpenGroupClient, token: str) -> dict[int, str]:
@@ -77,7 +78,7 @@ def test_full_disk_answers_507_loses_nothing_and_recovers(small_tmpfs: Path) -> 
             ]
             assert upload_statuses == [507] * 5
             post_statuses = []
-            for i in range(40):
+            for _ in range(40):
                 data = os.urandom(60_000)
                 reply = client.post_message("main", token, user, data)
                 post_statuses.append(reply["status_code"])

@@ -168,10 +168,13 @@ def test_no_secret_is_compared_with_equality() -> None:
     assert offenders == []
 
 
-def test_the_token_lookup_compares_hashes_only() -> None:
+def test_tokens_are_hashed_before_any_lookup() -> None:
+    """The endpoint edge turns the Authorization header into its SHA-256 before the store
+    sees it: the store only ever searches hashes (indexed; see store/auth.py find_token)."""
     source = (SRC / "endpoints" / "access.py").read_text()
-    assert "find_token(tx, token_hash)" in source
     assert "hash_token(parse_token(" in source
+    for path in (SRC / "store").rglob("*.py"):
+        assert "parse_token" not in path.read_text(), path
 
 
 # ------------------------------------------------------------------ the key file

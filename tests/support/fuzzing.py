@@ -26,7 +26,7 @@ from opengroup.store import rooms as room_store
 
 PROFILE = os.environ.get("HYPOTHESIS_PROFILE", "test")
 # Examples per property: a few dozen in `make test`, thousands in `make fuzz`.
-EXAMPLES = {"test": 40, "fuzz": 3000}
+EXAMPLES = {"test": 40, "fuzz": 1000}
 
 
 def fuzz_settings(scale: float = 1.0) -> settings:

@@ -7,9 +7,10 @@ from ..rules.ids import parse_room_id
 from ..rules.permissions import Actor, require_moderator, require_not_banned
 from ..rules.tokens import TokenState, hash_token, parse_token
 from ..store import Tx
-from ..store import auth as token_store
 from ..store import moderation as moderation_store
 from ..store import rooms as room_store
+from ..store.access import RoomAccess, room_access
+from ..store.database import RawTx, as_raw
 from ..store.rooms import Room
 from .call import Call, TokenUse
 
@@ -22,37 +23,56 @@ def find_room(tx: Tx, room_id: object) -> Room:
 
 
 def header_room(call: Call, tx: Tx) -> Room:
+    return find_room(tx, required_room_header(call))
+
+
+def required_room_header(call: Call) -> str:
     room_id = call.request.header("room")
     if room_id is None:
         raise BadInput("the Room header is required")
-    return find_room(tx, room_id)
+    return room_id
 
 
-def authenticate_token(call: Call, tx: Tx, room: Room, token_hex: str | None) -> Actor:
-    """basic: a live, claimed token of this room, its user not banned here (403 if banned)."""
-    token_hash = hash_token(parse_token(token_hex))
-    record = token_store.find_token(tx, token_hash)
-    now = call.ctx.clock()
-    if record is None or record.room_pk != room.pk or not record.claimed:
+def authorize(
+    call: Call, tx: Tx | RawTx, room_id: object, token_hex: str | None
+) -> tuple[RoomAccess, Actor]:
+    """basic: the room exists (404), the token is a live claimed token of this room (401),
+    its user is not banned here (403). Unknown and other users' tokens look the same."""
+    room_id = parse_room_id(room_id)
+    try:
+        token_hash: bytes | None = hash_token(parse_token(token_hex))
+    except Unauthenticated:
+        token_hash = None
+    access = room_access(as_raw(tx), room_id, token_hash)
+    if access is None:
+        raise NotFound("no such room")
+    if token_hash is None or access.session_id is None or not access.claimed:
         raise Unauthenticated("unknown auth token")
+    now = call.ctx.clock()
     state = TokenState(
-        record.room_pk, record.session_id, record.claimed, record.created_at, record.last_used_at
+        access.room.pk,
+        access.session_id,
+        access.claimed,
+        access.token_created_at,
+        access.token_last_used_at,
     )
     if not call.ctx.token_policy.is_live(state, now):
         raise Unauthenticated("auth token expired")
-    require_not_banned(moderation_store.is_banned(tx, room, record.session_id))
+    require_not_banned(access.banned)
     if call.ctx.token_policy.needs_touch(state, now):
-        call.token_uses.append(TokenUse(token_hash, room.pk, record.session_id))
-    return Actor(record.session_id, moderation_store.is_moderator(tx, room, record.session_id))
+        call.token_uses.append(TokenUse(token_hash, access.room.pk, access.session_id))
+    return access, Actor(access.session_id, access.moderator)
 
 
-def basic(call: Call, tx: Tx) -> tuple[Room, Actor]:
+def basic(call: Call, tx: Tx | RawTx) -> tuple[Room, Actor]:
     """Room header + Authorization header of a user allowed in that room."""
-    room = header_room(call, tx)
-    return room, authenticate_token(call, tx, room, call.request.header("authorization"))
+    access, actor = authorize(
+        call, tx, required_room_header(call), call.request.header("authorization")
+    )
+    return access.room, actor
 
 
-def moderator(call: Call, tx: Tx) -> tuple[Room, Actor]:
+def moderator(call: Call, tx: Tx | RawTx) -> tuple[Room, Actor]:
     room, actor = basic(call, tx)
     require_moderator(actor)
     return room, actor
@@ -60,6 +80,5 @@ def moderator(call: Call, tx: Tx) -> tuple[Room, Actor]:
 
 def moderator_of(tx: Tx, actor: Actor, room: Room) -> None:
     """The actor (authenticated elsewhere) moderates `room` too."""
-    require_moderator(
-        Actor(actor.session_id, moderation_store.is_moderator(tx, room, actor.session_id))
-    )
+    is_moderator = moderation_store.is_moderator(tx, room, actor.session_id)
+    require_moderator(Actor(actor.session_id, is_moderator))

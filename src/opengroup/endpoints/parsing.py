@@ -57,6 +57,9 @@ def base64_field(obj: dict[str, Any], name: str, max_size: int, what: str) -> by
     if base64_decoded_size_floor(len(encoded)) > max_size:
         raise TooLarge(f"{what} is larger than the limit of {max_size} bytes")
     try:
+        # strict_mode still lets excess padding through ("YWJj===="): refuse it too.
+        if len(encoded) % 4 or encoded.endswith("==="):
+            raise binascii.Error
         decoded = binascii.a2b_base64(encoded, strict_mode=True)
     except (binascii.Error, ValueError):
         raise BadInput(f"field {name!r} is not valid base64") from None

@@ -6,9 +6,9 @@ from typing import Any
 
 from ..context import DAY
 from ..errors import BadInput, OpenGroupError, status_for
-from ..store import Tx
 from ..store import auth as token_store
 from ..store import moderation as moderation_store
+from ..store.database import RawTx
 from . import access
 from .call import Call, Reply
 from .messages import poll_room
@@ -32,8 +32,8 @@ def compact_poll(call: Call) -> Reply:
     if len(requests) > call.ctx.config.max_poll_rooms:
         raise BadInput(f"at most {call.ctx.config.max_poll_rooms} rooms per compact_poll")
     entries = [_parse_entry(entry) for entry in requests]
-    with call.ctx.db.read() as tx:
-        return {"results": [_poll_one(call, tx, *entry) for entry in entries]}
+    with call.ctx.db.read_raw() as rtx:
+        return {"results": [_poll_one(call, rtx, *entry) for entry in entries]}
 
 
 def _parse_entry(entry: Any) -> tuple[Any, str, int | None, int | None]:
@@ -54,19 +54,21 @@ def _parse_entry(entry: Any) -> tuple[Any, str, int | None, int | None]:
 
 def _poll_one(
     call: Call,
-    tx: Tx,
+    rtx: RawTx,
     room_id: str,
     token: str,
     after_message: int | None,
     after_deletion: int | None,
 ) -> Reply:
     """One room's result: always the full object, so clients never drop the room."""
-    result: Reply = {"room_id": room_id, "status_code": 200}
     try:
-        room = access.find_room(tx, room_id)
-        access.authenticate_token(call, tx, room, token)
-        result.update(poll_room(tx, room, after_message, after_deletion))
-        result["moderators"] = moderation_store.room_moderators(tx, room)
+        room_access, _ = access.authorize(call, rtx, room_id, token)
+        return {
+            "room_id": room_id,
+            "status_code": 200,
+            **poll_room(rtx, room_access, after_message, after_deletion),
+            "moderators": moderation_store.room_moderators(rtx, room_access.room),
+        }
     except OpenGroupError as error:
         return {
             "room_id": room_id,
@@ -76,4 +78,3 @@ def _poll_one(
             "deletions": [],
             "moderators": [],
         }
-    return result

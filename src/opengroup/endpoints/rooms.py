@@ -46,9 +46,11 @@ def set_image(call: Call) -> Reply:
     ctx = call.ctx
     with ctx.db.read() as tx:
         # The Room header is ignored here (PROTOCOL.md 3): the token must be of room :id.
-        target = access.find_room(tx, call.params["room_id"])
-        actor = access.authenticate_token(call, tx, target, call.request.header("authorization"))
+        room_access, actor = access.authorize(
+            call, tx, call.params["room_id"], call.request.header("authorization")
+        )
         require_moderator(actor)
+    target = room_access.room
     content = base64_field(json_object(call.request), "file", ctx.config.max_file_size, "image")
     file_store.replace_room_image(
         ctx.db, ctx.blobs, target.id, content, actor.session_id, ctx.clock()

@@ -71,7 +71,7 @@ _ROUTE_INDEX = _index(ROUTES)
 
 
 def match(method: str, path: str) -> tuple[Route, dict[str, str]] | None:
-    segments = path.strip("/").split("/")
+    segments = path.lstrip("/").split("/")
     for route in _ROUTE_INDEX.get((method, len(segments), segments[0]), ()):
         params: dict[str, str] = {}
         for expected, actual in zip(route.segments, segments, strict=True):

@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-from sqlalchemy import delete, exists, select, union
+from sqlalchemy import delete, exists, select
 
-from .database import Tx, insert_ignoring_duplicates
+from .database import RawTx, Tx, as_raw, insert_ignoring_duplicates
 from .rooms import Room
 from .schema import bans, global_moderators, moderators, rooms
 
+_ROOM_MODERATORS = """
+SELECT session_id FROM moderators WHERE room_pk = ?
+UNION SELECT session_id FROM global_moderators ORDER BY 1"""
 
-def room_moderators(tx: Tx, room: Room) -> list[str]:
-    """Moderators of the room, global moderators included, sorted."""
-    query = union(
-        select(moderators.c.session_id).where(moderators.c.room_pk == room.pk),
-        select(global_moderators.c.session_id),
-    )
-    return sorted(tx.execute(query).scalars())
+
+def room_moderators(tx: Tx | RawTx, room: Room) -> list[str]:
+    """Moderators of the room, global moderators included, sorted (on every poll: raw SQL)."""
+    return [row[0] for row in as_raw(tx).all(_ROOM_MODERATORS, (room.pk,))]
 
 
 def is_moderator(tx: Tx, room: Room, session_id: str) -> bool:
