@@ -63,22 +63,31 @@ class RunningServer:
     def start(self, timeout: float = 30) -> RunningServer:
         self.data_dir.parent.mkdir(parents=True, exist_ok=True)
         self.log_path = self.data_dir.parent / f"server-{self.port}.log"
-        log = open(self.log_path, "ab")
-        self.process = subprocess.Popen(
-            [
-                sys.executable, "-m", "opengroup", "serve",
-                "--data-dir", str(self.data_dir),
-                "--host", "127.0.0.1",
-                "--port", str(self.port),
-                "--base-url", self.base_url,
-                "--workers", str(self.workers),
-                *self.extra_args,
-            ],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env={**os.environ, **self.process_env},
-            start_new_session=True,
-        )
+        # The child keeps its own copy of the descriptor; ours can close at once.
+        with open(self.log_path, "ab") as log:
+            self.process = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "opengroup",
+                    "serve",
+                    "--data-dir",
+                    str(self.data_dir),
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(self.port),
+                    "--base-url",
+                    self.base_url,
+                    "--workers",
+                    str(self.workers),
+                    *self.extra_args,
+                ],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env={**os.environ, **self.process_env},
+                start_new_session=True,
+            )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
