@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 import orjson
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
@@ -23,7 +24,7 @@ from .endpoints.routes import dispatch
 from .jobs import run_periodic_jobs
 from .openapi import openapi_document
 from .transport.body import BodyTooLarge, read_limited_body
-from .transport.legacy import LEGACY_BODY_LIMIT, to_api_request
+from .transport.legacy import LEGACY_BODY_LIMIT, LEGACY_PREFIX, to_api_request
 from .transport.onion import ONION_BODY_LIMIT, handle_onion_request
 from .transport.onion_v4 import handle_onion_v4_request
 
@@ -71,6 +72,19 @@ async def legacy_endpoint(request: Request) -> Response:
 _OPENAPI_JSON = orjson.dumps(openapi_document())
 
 
+async def http_error(request: Request, exc: Exception) -> Response:
+    """Starlette's own 404/405 (a path no route matches, e.g. a segment holding a newline, or
+    an unsupported method): under /legacy/ it is an API reply, so JSON with its status_code."""
+    status = exc.status_code if isinstance(exc, HTTPException) else 500
+    headers = exc.headers if isinstance(exc, HTTPException) else None
+    if not request.url.path.startswith(LEGACY_PREFIX):
+        detail = exc.detail if isinstance(exc, HTTPException) else "Internal Server Error"
+        return PlainTextResponse(detail, status_code=status, headers=headers)
+    reason = "no such endpoint" if status == 404 else "method not allowed"
+    body = orjson.dumps({"status_code": status, "error": reason})
+    return Response(body, status, headers=headers, media_type=JSON)
+
+
 async def openapi_json(request: Request) -> Response:
     return Response(_OPENAPI_JSON, media_type=JSON)
 
@@ -104,7 +118,11 @@ def create_app(config: Config, context: ServerContext | None = None) -> Starlett
                 ctx.close()
 
     metrics.set_enabled(config.metrics)
-    app = Starlette(routes=ROUTES, lifespan=lifespan)
+    app = Starlette(
+        routes=ROUTES,
+        lifespan=lifespan,
+        exception_handlers={404: http_error, 405: http_error},
+    )
     if context is not None:
         app.state.ctx = context
     return app

@@ -32,7 +32,7 @@ def test_cli_changes_reach_the_running_server(server: RunningServer) -> None:
     ok(server.cli("moderators", "add", moderator.session_id, "live"))
     ok(server.cli("bans", "add", troll.session_id, "live"))
 
-    public = server.public_key
+    public = bytes.fromhex(ok(server.cli("key")).stdout.strip())  # the CLI, with a server up
     for transport in ("onion", "legacy"):
         with OpenGroupClient(server.base_url, public, transport=transport) as og:
             rooms = og.get_rooms()

@@ -19,6 +19,7 @@ from .conftest import (
     og,
     ok,
     parse_rooms_list,
+    public_key_hex,
     query,
     table_rows,
 )
@@ -69,8 +70,8 @@ def test_rename(initialised: Path) -> None:
 
 def test_rename_errors_change_nothing(initialised: Path) -> None:
     before = table_rows(initialised)
-    assert_usage_error(og("rooms", "rename", "nosuchroom", "X", data_dir=initialised))
-    assert_usage_error(og("rooms", "rename", "Bad-Id", "X", data_dir=initialised))
+    for room_id in ["nosuchroom", *INVALID_ROOM_IDS]:
+        assert_usage_error(og("rooms", "rename", room_id, "X", data_dir=initialised))
     assert_usage_error(og("rooms", "rename", "main", "", data_dir=initialised))
     assert table_rows(initialised) == before
 
@@ -118,7 +119,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
 
 
 def client(server: RunningServer, transport: str = "legacy") -> OpenGroupClient:
-    return OpenGroupClient(server.base_url, server.public_key, transport=transport)
+    public = bytes.fromhex(public_key_hex(server.data_dir))
+    return OpenGroupClient(server.base_url, public, transport=transport)
 
 
 def test_list_counts_what_was_posted(server: RunningServer) -> None:

@@ -108,3 +108,21 @@ def test_api_matches_its_openapi_document(case: schemathesis.Case[Any], target: 
             name: known.get(name, value) for name, value in case.path_parameters.items()
         }
     case.call_and_validate(base_url=target.server.base_url, checks=CHECKS)
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status"),
+    [
+        ("GET", "/legacy/rooms/a%0Ab/image", 404),  # found by schemathesis: was text/plain
+        ("GET", "/legacy/%0A", 404),
+        ("PUT", "/legacy/rooms", 405),
+        ("PATCH", "/legacy/messages", 405),
+    ],
+)
+def test_requests_no_route_matches_still_get_a_json_reply(
+    target: Target, method: str, path: str, status: int
+) -> None:
+    response = httpx.request(method, target.server.base_url + path)
+    assert response.status_code == status
+    assert response.headers["content-type"] == "application/json"
+    assert response.json()["status_code"] == status
