@@ -286,6 +286,33 @@ def make_row(
     return row
 
 
+def _requests(run: dict[str, Any]) -> int:
+    return sum(len(values) for values in run["merged"]["latency"].values())
+
+
+def merge_runs(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Several measured windows of the same row as one."""
+    merged: dict[str, Any] = {"latency": {}, "errors": Counter(), "count": Counter(), "lag": []}
+    for run in runs:
+        for kind, values in run["merged"]["latency"].items():
+            merged["latency"].setdefault(kind, []).extend(values)
+        merged["errors"].update(run["merged"]["errors"])
+        merged["count"].update(run["merged"]["count"])
+        merged["lag"].extend(run["merged"]["lag"])
+    total = {
+        key: sum(run[key] for run in runs)
+        for key in ("duration", "server_cpu", "gen_cpu", "other_cpu", "timeouts")
+    }
+    return {
+        "merged": merged,
+        **total,
+        "received_messages": sum(run["received_messages"] for run in runs),
+        "rss_start": runs[0]["rss_start"],
+        "rss_end": runs[-1]["rss_end"],
+        "rss_worker_end": runs[-1]["rss_worker_end"],
+    }
+
+
 # ---------------------------------------------------------------------------- the run
 
 
@@ -319,16 +346,20 @@ class Bench:
             before = after
         self.log("  server still busy after the previous row")
 
-    def closed(
+    def closed_run(
         self,
         name: str,
         server: Subprocess,
         workload: str,
         clients: list[ClientSpec],
         public: bytes,
-        load: str | None = None,
+        duration: float | None = None,
+        warmup: float | None = None,
     ) -> dict[str, Any]:
+        """One closed-loop measurement (not yet a row)."""
         s = self.s
+        duration = s.duration if duration is None else duration
+        warmup = s.warmup if warmup is None else warmup
         procs = min(s.procs, s.connections)
         per_proc = [
             s.connections // procs + (1 if i < s.connections % procs else 0) for i in range(procs)
@@ -340,8 +371,8 @@ class Bench:
                 workload,
                 "127.0.0.1",
                 server.port,
-                s.duration,
-                s.warmup,
+                duration,
+                warmup,
                 server_public=public,
                 connections=per_proc[i],
                 clients=parts[i],
@@ -350,11 +381,56 @@ class Bench:
             for i in range(procs)
         ]
         self.wait_idle(server)
-        self.log(f"{name}: closed loop, {s.connections} connections, {s.duration:g} s")
-        row = make_row(name, "closed", load or f"C={s.connections}", run_jobs(jobs, server))
+        self.log(f"{name}: closed loop, {s.connections} connections, {duration:g} s")
+        return run_jobs(jobs, server)
+
+    def closed(
+        self,
+        name: str,
+        server: Subprocess,
+        workload: str,
+        clients: list[ClientSpec],
+        public: bytes,
+        load: str | None = None,
+    ) -> dict[str, Any]:
+        run = self.closed_run(name, server, workload, clients, public)
+        row = make_row(name, "closed", load or f"C={self.s.connections}", run)
         self.rows.append(row)
         self.log(f"  {row['rps']:.0f} req/s, p99 {row['p99_ms']:.1f} ms, errors {row['errors']}")
         return row
+
+    def interleaved(
+        self,
+        check: str,
+        sides: list[tuple[str, Subprocess, list[ClientSpec], bytes, str]],
+    ) -> None:
+        """Two rows measured in alternating rounds (A B A B ...), so that a burst of other work
+        on the machine hits both sides alike; the check compares their CPU per request."""
+        s = self.s
+        rounds = 2 if s.quick else 3
+        runs: list[list[dict[str, Any]]] = [[] for _ in sides]
+        for n in range(rounds):
+            for i, (name, server, clients, public, _load) in enumerate(sides):
+                run = self.closed_run(
+                    f"{name} (round {n + 1}/{rounds})",
+                    server,
+                    "poll",
+                    clients,
+                    public,
+                    duration=s.duration / rounds,
+                    warmup=min(s.warmup, 1.0),
+                )
+                runs[i].append(run)
+        rows = []
+        for (name, _server, _clients, _public, load), side_runs in zip(sides, runs, strict=True):
+            row = make_row(name, "closed", load, merge_runs(side_runs))
+            self.rows.append(row)
+            rows.append(row)
+        per_round = sorted(
+            (b["server_cpu"] / max(_requests(b), 1)) / (a["server_cpu"] / max(_requests(a), 1))
+            for a, b in zip(runs[0], runs[1], strict=True)
+        )
+        self.ratio(check, rows[0], rows[1], per_round)
 
     # -- floors
     def floors(self) -> None:
@@ -605,59 +681,69 @@ class Bench:
         self.log(f"  seeded in {data.seconds:.1f} s")
         server = opengroup_server(data.data_dir, self.work / "scale-messages.log").start()
         big, small = data.room_ids[0], data.room_ids[1]
-        rows = []
         try:
-            for room, count in ((small, 1000), (big, s.big_messages)):
-                refresh_cursors(data)
-                clients = [only_room(c, room) for c in data.clients]
-                rows.append(
-                    self.closed(
-                        f"scale: cursor poll, room of {count:.0e} messages",
-                        server,
-                        "poll",
-                        clients,
-                        data.server_public,
-                        load=f"C={s.connections} K=1",
-                    )
+            refresh_cursors(data)  # polls return nothing new: cursors stay valid for all rounds
+            sides = [
+                (
+                    f"scale: cursor poll, room of {count:.0e} messages",
+                    server,
+                    [only_room(c, room) for c in data.clients],
+                    data.server_public,
+                    f"C={s.connections} K=1",
                 )
+                for room, count in ((small, 1000), (big, s.big_messages))
+            ]
+            self.interleaved("scale-messages: cursor poll, 10^3 vs big room", sides)
         finally:
             server.stop()
-        self.ratio("scale-messages: cursor poll, 10^3 vs big room", *rows)
 
     def scale_rooms(self) -> None:
         if "scale-rooms" not in self.only:
             return
         s = self.s
-        rows = []
-        for rooms in (10, s.many_rooms):
-            spec = DatasetSpec(rooms=rooms, messages_per_room=100, clients=400, rooms_per_client=5)
-            data = seed(self.work / f"rooms-{rooms}", spec)
-            self.log(f"seeded {rooms} rooms in {data.seconds:.1f} s")
-            server = opengroup_server(data.data_dir, self.work / f"rooms-{rooms}.log").start()
-            try:
+        started: list[Subprocess] = []
+        sides = []
+        try:
+            for rooms in (10, s.many_rooms):
+                spec = DatasetSpec(
+                    rooms=rooms, messages_per_room=100, clients=400, rooms_per_client=5
+                )
+                data = seed(self.work / f"rooms-{rooms}", spec)
+                self.log(f"seeded {rooms} rooms in {data.seconds:.1f} s")
+                server = opengroup_server(data.data_dir, self.work / f"rooms-{rooms}.log")
+                started.append(server.start())
                 refresh_cursors(data)
-                rows.append(
-                    self.closed(
+                sides.append(
+                    (
                         f"scale: poll 5 rooms, server of {rooms} rooms",
                         server,
-                        "poll",
                         data.clients,
                         data.server_public,
-                        load=f"C={s.connections} K=5",
+                        f"C={s.connections} K=5",
                     )
                 )
-            finally:
+            self.interleaved(f"scale-rooms: poll of 5 rooms, 10 vs {s.many_rooms} rooms", sides)
+        finally:
+            for server in started:
                 server.stop()
-        self.ratio(f"scale-rooms: poll of 5 rooms, 10 vs {s.many_rooms} rooms", *rows)
 
-    def ratio(self, name: str, first: dict[str, Any], second: dict[str, Any]) -> None:
+    def ratio(
+        self,
+        name: str,
+        first: dict[str, Any],
+        second: dict[str, Any],
+        per_round: list[float] | None = None,
+    ) -> None:
         cpu = second["server_cpu_s_per_1k"] / first["server_cpu_s_per_1k"]
         rps = second["rps"] / first["rps"]
+        median = per_round[len(per_round) // 2] if per_round else cpu
         self.checks.append(
             {
                 "check": name,
                 "rows": [first["name"], second["name"]],
                 "cpu_per_request_ratio": cpu,
+                "per_round_cpu_ratios": per_round or [],
+                "median_round_cpu_ratio": median,
                 "throughput_ratio": rps,
                 "within_20_percent": abs(cpu - 1) <= 0.2,
             }
@@ -879,7 +965,8 @@ def render_markdown(doc: dict[str, Any]) -> str:
         for check in doc["checks"]:
             if "cpu_per_request_ratio" in check:
                 lines.append(
-                    f"- {check['check']}: CPU per request x{check['cpu_per_request_ratio']:.2f}, "
+                    f"- {check['check']}: CPU per request x{check['cpu_per_request_ratio']:.2f} "
+                    f"(rounds: {', '.join(f'{r:.2f}' for r in check['per_round_cpu_ratios'])}), "
                     f"throughput x{check['throughput_ratio']:.2f} "
                     f"({' vs '.join(check['rows'])}) — "
                     f"{'within' if check['within_20_percent'] else 'NOT within'} 20%"

@@ -1,8 +1,8 @@
 """Bad input against a real server subprocess: a clear 4xx, never a 500, and nothing changes.
 
-One server per xdist worker (session scope) with `--max-file-size 1000`. The autouse fixture
-`nothing_changes` snapshots every table and DATA_DIR/files before each test and compares after
-it, and checks that the server is alive and logged no traceback meanwhile.
+One server per xdist worker (session scope), with `--max-file-size 1000` and no pruning. The
+autouse fixture `nothing_changes` snapshots every table and DATA_DIR/files before each test and
+compares after it, and checks that the server is alive and logged no traceback meanwhile.
 """
 
 from __future__ import annotations
@@ -77,9 +77,10 @@ class Env:
 @pytest.fixture(scope="session")
 def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
     root = tmp_path_factory.mktemp("badinput")
-    server = RunningServer(
-        data_dir=root / "data", extra_args=("--max-file-size", str(MAX_FILE_SIZE))
-    ).start()
+    # No pruning while the tests run: it would delete the pending token (after 10 minutes) in
+    # the middle of some test's before/after snapshot.
+    extra_args = ("--max-file-size", str(MAX_FILE_SIZE), "--prune-interval-seconds", "86400")
+    server = RunningServer(data_dir=root / "data", extra_args=extra_args).start()
     try:
         public = ServerKeys.from_pem((server.data_dir / "key.pem").read_bytes()).public
         clients = {t: OpenGroupClient(server.base_url, public, transport=t) for t in TRANSPORTS}

@@ -82,41 +82,24 @@ def test_bad_inner_request_is_an_encrypted_400(
 
 
 @pytest.mark.parametrize(
-    "inner",
+    ("endpoint", "field", "value"),
     [
-        pytest.param(
-            {
-                "method": "POST",
-                "endpoint": "messages",
-                "body": 5,
-                "headers": {"Room": "main"},
-            },
-            id="post-messages-body-number",
-        ),
-        pytest.param(
-            {
-                "method": "POST",
-                "endpoint": "compact_poll",
-                "body": {"requests": []},
-                "headers": {},
-            },
-            id="compact-poll-body-object",
-        ),
-        pytest.param(
-            {"method": "POST", "endpoint": "delete_messages", "body": "", "headers": ["Room"]},
-            id="delete-headers-list",
-        ),
+        ("messages", "body", 5),
+        ("messages", "body", {"data": "aGk=", "signature": "aGk="}),
+        ("delete_messages", "body", ["ids", 1]),
+        ("delete_messages", "headers", ["Room", "main"]),
+        ("compact_poll", "body", {"requests": []}),
     ],
 )
 def test_bad_inner_request_to_a_writing_endpoint(
-    env: Env, http: httpx.Client, inner: dict[str, object]
+    env: Env, http: httpx.Client, endpoint: str, field: str, value: object
 ) -> None:
-    """The same type errors on endpoints that would write: 400, and nothing written."""
-    if inner["endpoint"] in ("messages", "delete_messages"):
-        inner = {
-            **inner,
-            "headers": inner["headers"]
-            if isinstance(inner["headers"], list)
-            else {**inner["headers"], "Authorization": env.user_token},  # type: ignore[dict-item]
-        }
+    """The same type errors on endpoints that would write, with good credentials: a 400."""
+    inner: dict[str, object] = {
+        "method": "POST",
+        "endpoint": endpoint,
+        "body": orjson.dumps({"ids": [env.message_id]}).decode(),
+        "headers": {"Room": "main", "Authorization": env.user_token},
+        field: value,
+    }
     assert_status(send(env, http, inner), 400)

@@ -161,7 +161,7 @@ class Server:
         result = CliRunner().invoke(
             cli_main,
             [*args, "--data-dir", str(self.running.data_dir)],
-            env={**self.running.env, **(env or {})},
+            env={**self.running.process_env, **(env or {})},
             catch_exceptions=False,
         )
         assert result.exit_code == 0, f"opengroup {' '.join(args)} failed:\n{result.output}"
@@ -182,8 +182,10 @@ class Server:
         self.cli("bans", "remove", session_id, room)
 
 
-def start_server(data_dir: Path, *extra_args: str) -> Server:
-    running = RunningServer(data_dir=data_dir, extra_args=extra_args).start()
+def start_server(data_dir: Path, *extra_args: str, database_url: str = "") -> Server:
+    running = RunningServer(
+        data_dir=data_dir, extra_args=extra_args, database_url=database_url
+    ).start()
     handle = Server(running, b"")
     try:
         handle.public_key = bytes.fromhex(handle.cli("key").strip())
@@ -194,9 +196,12 @@ def start_server(data_dir: Path, *extra_args: str) -> Server:
 
 
 @pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """Default settings: 5 posts / 16 s, 10,000,000-byte files, signatures verified."""
-    handle = start_server(tmp_path_factory.mktemp("default") / "data")
+def server(tmp_path_factory: pytest.TempPathFactory, session_db_url: str) -> Iterator[Server]:
+    """Default settings: 5 posts / 16 s, 10,000,000-byte files, signatures verified.
+
+    Once on SQLite and, when OPENGROUP_TEST_POSTGRES_URL is set, once on PostgreSQL: every
+    test using this server runs on both databases."""
+    handle = start_server(tmp_path_factory.mktemp("default") / "data", database_url=session_db_url)
     yield handle
     handle.running.stop()
 
