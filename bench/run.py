@@ -404,13 +404,16 @@ class Bench:
         check: str,
         sides: list[tuple[str, Subprocess, list[ClientSpec], bytes, str]],
     ) -> None:
-        """Two rows measured in alternating rounds (A B A B ...), so that a burst of other work
+        """Two rows measured in alternating rounds (A B, B A, ...), so that a burst of other work
         on the machine hits both sides alike; the check compares their CPU per request."""
         s = self.s
         rounds = 2 if s.quick else 3
         runs: list[list[dict[str, Any]]] = [[] for _ in sides]
         for n in range(rounds):
-            for i, (name, server, clients, public, _load) in enumerate(sides):
+            order = list(enumerate(sides))
+            if n % 2:
+                order.reverse()  # A B, B A, A B: neither side always runs right after the other
+            for i, (name, server, clients, public, _load) in order:
                 run = self.closed_run(
                     f"{name} (round {n + 1}/{rounds})",
                     server,
