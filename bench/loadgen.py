@@ -258,16 +258,7 @@ class Workload:
         room, token = client.rooms[i], client.tokens[i]
         body = {"file": base64.b64encode(os.urandom(size)).decode()}
         headers = {"Room": room, "Authorization": token}
-        kind, raw, check = prebuilt(
-            "upload", self.job, inner_request("POST", "files", body, headers)
-        )
-        envelope_cipher_check = check
-
-        def on_reply(status: int, reply_body: bytes) -> str | None:
-            error = envelope_cipher_check(status, reply_body)
-            return error
-
-        return kind, raw, on_reply
+        return prebuilt("upload", self.job, inner_request("POST", "files", body, headers))
 
     def download(self) -> Request:
         assert self.download_crypto is not None

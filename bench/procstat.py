@@ -41,14 +41,15 @@ def process_tree(root: int) -> list[int]:
     return found
 
 
-def cpu_seconds(pids: list[int]) -> float:
-    """User + system CPU seconds of these processes (all their threads)."""
-    total = 0
+def cpu_seconds(pids: list[int]) -> tuple[float, float]:
+    """(user + system, system) CPU seconds of these processes (all their threads)."""
+    user = system = 0
     for pid in pids:
         fields = _stat_fields(pid)
         if fields is not None:
-            total += int(fields[11]) + int(fields[12])  # utime, stime
-    return total / TICK
+            user += int(fields[11])  # utime
+            system += int(fields[12])  # stime
+    return (user + system) / TICK, system / TICK
 
 
 def rss_bytes(pid: int) -> int:
@@ -62,6 +63,7 @@ def rss_bytes(pid: int) -> int:
 @dataclass(frozen=True)
 class TreeSample:
     cpu: float  # CPU seconds of the whole tree
+    cpu_sys: float  # of which in the kernel (syscalls, thread wake-ups)
     rss_total: int  # bytes, summed over processes
     rss_max: int  # bytes, the largest single process (a worker)
     machine_busy: float  # CPU seconds the whole machine spent busy (all processes)
@@ -77,4 +79,5 @@ def machine_busy_seconds() -> float:
 def sample(root: int) -> TreeSample:
     pids = process_tree(root)
     rss = [rss_bytes(pid) for pid in pids]
-    return TreeSample(cpu_seconds(pids), sum(rss), max(rss, default=0), machine_busy_seconds())
+    cpu, cpu_sys = cpu_seconds(pids)
+    return TreeSample(cpu, cpu_sys, sum(rss), max(rss, default=0), machine_busy_seconds())

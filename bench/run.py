@@ -231,6 +231,7 @@ def run_jobs(jobs: list[Job], server: Subprocess) -> dict[str, Any]:
         "merged": merged,
         "duration": job.duration,
         "server_cpu": server_cpu,
+        "server_sys": after.cpu_sys - before.cpu_sys,
         "gen_cpu": gen_cpu,
         "other_cpu": max(0.0, machine - server_cpu - gen_cpu),
         "rss_start": before.rss_total,
@@ -269,6 +270,7 @@ def make_row(
         row.update(
             server_cpu_s_per_1k=1000 * run["server_cpu"] / total,
             server_cores=run["server_cpu"] / duration,
+            server_sys_share=run["server_sys"] / run["server_cpu"] if run["server_cpu"] else None,
             # What one fully used core would answer: steadier than req/s on a shared machine.
             rps_per_server_core=requests / run["server_cpu"] if run["server_cpu"] else None,
             gen_cpu_s_per_1k=1000 * run["gen_cpu"] / total,
@@ -301,7 +303,7 @@ def merge_runs(runs: list[dict[str, Any]]) -> dict[str, Any]:
         merged["lag"].extend(run["merged"]["lag"])
     total = {
         key: sum(run[key] for run in runs)
-        for key in ("duration", "server_cpu", "gen_cpu", "other_cpu", "timeouts")
+        for key in ("duration", "server_cpu", "server_sys", "gen_cpu", "other_cpu", "timeouts")
     }
     return {
         "merged": merged,
@@ -921,6 +923,10 @@ def _fmt(value: Any, digits: int = 1) -> str:
     return str(value)
 
 
+def _pct(value: Any) -> str:
+    return f"{100 * value:.0f}" if isinstance(value, float) else "-"
+
+
 def _rate(value: Any) -> str:
     if isinstance(value, float) and value == value and value < 10:
         return f"{value:.1f}"
@@ -937,9 +943,10 @@ def render_markdown(doc: dict[str, Any]) -> str:
         f"{doc['elapsed_s']:.0f} s.",
         "",
         "| row | mode | load | req/s | p50 ms | p99 ms | p99.9 ms | errors | srv CPU s/1k req "
-        "| srv cores | req/s per srv core | gen CPU s/1k | other cores | RSS start→end MB "
+        "| srv sys % | srv cores | req/s per srv core | gen CPU s/1k | other cores "
+        "| RSS start→end MB "
         "| xfloor1 req/s | xfloor1 CPU |",
-        "|---|---|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---|---:|---:|",
+        "|---|---|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---|---:|---:|",
     ]
     for r in doc["rows"]:
         errors = ", ".join(f"{k}: {v}" for k, v in sorted(r.get("errors", {}).items())) or "0"
@@ -950,7 +957,8 @@ def render_markdown(doc: dict[str, Any]) -> str:
             f"| {r['name']} | {r['mode']} | {r['load']} | {_rate(r.get('rps'))} "
             f"| {_fmt(r.get('p50_ms'), 2)} | {_fmt(r.get('p99_ms'), 2)} "
             f"| {_fmt(r.get('p999_ms'), 2)} | {errors if r.get('requests') else ''} "
-            f"| {_fmt(r.get('server_cpu_s_per_1k'), 3)} | {_fmt(r.get('server_cores'), 2)} "
+            f"| {_fmt(r.get('server_cpu_s_per_1k'), 3)} | {_pct(r.get('server_sys_share'))} "
+            f"| {_fmt(r.get('server_cores'), 2)} "
             f"| {_rate(r.get('rps_per_server_core'))} "
             f"| {_fmt(r.get('gen_cpu_s_per_1k'), 3)} | {_fmt(r.get('other_cores'), 2)} "
             f"| {rss} | {_fmt(r.get('rps_vs_floor1'), 2)} | {_fmt(r.get('cpu_vs_floor1'), 2)} |"
