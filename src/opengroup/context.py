@@ -29,14 +29,15 @@ class ServerContext:
     blobs: BlobStore
     keys: ServerKeys
     clock: Callable[[], float] = field(default=time.time)
+    # Derived from config once: every authenticated request consults them.
+    token_policy: TokenPolicy = field(init=False)
+    rate_limit: PostRateLimit = field(init=False)
 
-    @property
-    def token_policy(self) -> TokenPolicy:
-        return TokenPolicy(expiry_seconds=self.config.token_expiry_days * DAY)
-
-    @property
-    def rate_limit(self) -> PostRateLimit:
-        return PostRateLimit(self.config.rate_limit_posts, self.config.rate_limit_seconds)
+    def __post_init__(self) -> None:
+        self.token_policy = TokenPolicy(expiry_seconds=self.config.token_expiry_days * DAY)
+        self.rate_limit = PostRateLimit(
+            self.config.rate_limit_posts, self.config.rate_limit_seconds
+        )
 
     def join_url(self, room_id: str) -> str | None:
         base = self.config.base_url.rstrip("/")
