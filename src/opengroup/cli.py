@@ -248,9 +248,11 @@ def moderators() -> None:
     """Add, remove and list moderators of a room or of every room (global)."""
 
 
-def _room_or_global(room_id: str | None, is_global: bool) -> None:
+def _room_or_global(ctx: ServerContext, room_id: str | None, is_global: bool) -> Room | None:
+    """The room a moderator command is about, or None for --global."""
     if bool(room_id) == is_global:
         fail("give either a ROOM or --global")
+    return existing_room(ctx, room_id) if room_id else None
 
 
 @moderators.command("add")
@@ -267,9 +269,8 @@ def moderators_add(
 ) -> None:
     """Make a user a moderator. Example: opengroup moderators add 05ab…cd main"""
     session_id = parse_session_id(session_id)
-    _room_or_global(room_id, is_global)
     with server_context(data_dir, config_file) as ctx:
-        room = existing_room(ctx, room_id) if room_id else None
+        room = _room_or_global(ctx, room_id, is_global)
         with ctx.db.write() as tx:
             if room is None:
                 moderation_store.add_global_moderator(tx, session_id)
@@ -292,9 +293,8 @@ def moderators_remove(
 ) -> None:
     """Remove a moderator. Example: opengroup moderators remove 05ab…cd --global"""
     session_id = parse_session_id(session_id)
-    _room_or_global(room_id, is_global)
     with server_context(data_dir, config_file) as ctx:
-        room = existing_room(ctx, room_id) if room_id else None
+        room = _room_or_global(ctx, room_id, is_global)
         with ctx.db.write() as tx:
             removed = (
                 moderation_store.remove_global_moderator(tx, session_id)

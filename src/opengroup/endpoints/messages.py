@@ -70,10 +70,15 @@ def post_message(call: Call) -> Reply:
     return {"message": message_json(message)}
 
 
-def get_messages(call: Call) -> Reply:
+def _page(call: Call) -> tuple[int | None, int]:
+    """`from_server_id` and `limit` of GET messages and GET deleted_messages."""
     after = query_int(call.request, "from_server_id", default=None, minimum=0, maximum=None)
     limit = query_int(call.request, "limit", default=PAGE_LIMIT, minimum=1, maximum=PAGE_LIMIT)
-    assert limit is not None
+    return after, limit or PAGE_LIMIT
+
+
+def get_messages(call: Call) -> Reply:
+    after, limit = _page(call)
     with call.ctx.db.read_raw() as tx:
         room, _ = access.basic(call, tx)
         found = message_store.get_messages(tx, room, after, limit)
@@ -81,9 +86,7 @@ def get_messages(call: Call) -> Reply:
 
 
 def get_deletions(call: Call) -> Reply:
-    after = query_int(call.request, "from_server_id", default=None, minimum=0, maximum=None)
-    limit = query_int(call.request, "limit", default=PAGE_LIMIT, minimum=1, maximum=PAGE_LIMIT)
-    assert limit is not None
+    after, limit = _page(call)
     with call.ctx.db.read_raw() as tx:
         room, _ = access.basic(call, tx)
         found = message_store.get_deletions(tx, room, after, limit)
