@@ -1,7 +1,7 @@
 """`make bench`: start the server (and the floor app), seed it, load it, report.
 
     python -m bench                 # full run (several minutes, includes a py-spy profile)
-    python -m bench --quick         # about a minute
+    python -m bench --quick         # about a minute (1-1.5 min on a busy machine)
     python -m bench --only poll,post --duration 10
 
 Results go to bench/results/<time>.{md,json} and bench/results/latest.{md,json}.

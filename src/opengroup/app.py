@@ -22,7 +22,7 @@ from . import metrics, monitoring, web
 from .config import Config, load_config
 from .context import ServerContext, open_context
 from .endpoints.routes import dispatch
-from .jobs import run_periodic_jobs
+from .jobs import record_token_uses, run_periodic_jobs
 from .openapi import openapi_document
 from .transport.body import BodyTooLarge, read_limited_body
 from .transport.legacy import LEGACY_BODY_LIMIT, LEGACY_PREFIX, to_api_request
@@ -122,13 +122,18 @@ def create_app(config: Config, context: ServerContext | None = None) -> Starlett
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         ctx = context if context is not None else await run_in_threadpool(open_context, config)
         app.state.ctx = ctx
-        jobs = asyncio.create_task(run_periodic_jobs(ctx))
+        jobs = [
+            asyncio.create_task(run_periodic_jobs(ctx)),
+            asyncio.create_task(record_token_uses(ctx)),
+        ]
         try:
             yield
         finally:
-            jobs.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await jobs
+            for job in jobs:
+                job.cancel()
+            for job in jobs:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await job
             if context is None:
                 ctx.close()
 

@@ -17,6 +17,7 @@ from typing import Any, NoReturn, TypeVar
 
 import click
 
+from .allocator import tune_allocator
 from .config import SETTINGS, Config, ConfigError, load_config
 from .context import DAY, ServerContext, open_context
 from .crypto import CryptoError
@@ -145,6 +146,7 @@ def serve(data_dir: str | None, config_file: str | None, **flags: Any) -> None:
     from .cli_ops import prepare_serving
 
     prepare_serving(config)  # shared metrics for several workers; the metrics listener
+    tune_allocator()
     uvicorn.run(
         "opengroup.app:app_from_environment",
         factory=True,

@@ -22,6 +22,30 @@ DAY = 86_400.0
 MAIN_ROOM = ("main", "Main")
 
 
+TokenUse = tuple[bytes, int, str]  # token hash, room pk, session id
+
+
+class TokenUseBuffer:
+    """Token uses to record ("last used", member counts), written in one batch every few
+    seconds so that a poll stays read-only. Bounded: past `limit` distinct tokens, further
+    uses wait for the next flush. A crash loses one interval of uses, which only makes a
+    token look unused a few seconds longer in a 7-day expiry."""
+
+    def __init__(self, limit: int = 100_000) -> None:
+        self._uses: dict[bytes, TokenUse] = {}
+        self.limit = limit
+
+    def add(self, token_hash: bytes, room_pk: int, session_id: str) -> None:
+        if len(self._uses) < self.limit:
+            self._uses[token_hash] = (token_hash, room_pk, session_id)
+
+    def take(self) -> list[TokenUse]:
+        # Swapping the dict is atomic under the GIL: a use added meanwhile lands in one of the
+        # two dicts, never in neither.
+        taken, self._uses = self._uses, {}
+        return list(taken.values())
+
+
 @dataclass(slots=True)
 class ServerContext:
     config: Config
@@ -32,6 +56,7 @@ class ServerContext:
     # Derived from config once: every authenticated request consults them.
     token_policy: TokenPolicy = field(init=False)
     rate_limit: PostRateLimit = field(init=False)
+    token_uses: TokenUseBuffer = field(default_factory=TokenUseBuffer)
 
     def __post_init__(self) -> None:
         self.token_policy = TokenPolicy(expiry_seconds=self.config.token_expiry_days * DAY)

@@ -31,6 +31,30 @@ def prune_once(ctx: ServerContext) -> dict[str, int]:
     return {"tokens": tokens, "files": files}
 
 
+TOKEN_USE_FLUSH_SECONDS = 2.0
+
+
+def flush_token_uses(ctx: ServerContext) -> int:
+    uses = ctx.token_uses.take()
+    if uses:
+        with ctx.db.write() as tx:
+            token_store.touch_tokens(tx, uses, ctx.clock())
+    return len(uses)
+
+
+async def record_token_uses(ctx: ServerContext) -> None:
+    """Write buffered token uses every few seconds (and once more at shutdown)."""
+    try:
+        while True:
+            await asyncio.sleep(TOKEN_USE_FLUSH_SECONDS)
+            try:
+                await run_in_threadpool(flush_token_uses, ctx)
+            except Exception:
+                log.warning("could not record token uses; will try again", exc_info=True)
+    finally:
+        await run_in_threadpool(flush_token_uses, ctx)
+
+
 def remove_stray_files(ctx: ServerContext) -> int:
     """Files on disk without a row (a crash between rename and commit) go at start."""
     with ctx.db.read() as tx:

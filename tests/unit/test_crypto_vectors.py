@@ -34,12 +34,11 @@ from opengroup.crypto import (
     sign_session_message,
     verify_session_signature,
 )
+from tests.support.spec import spec_file
 
 Entry = dict[str, Any]
 
-DEFAULT_VECTORS = (
-    Path(__file__).resolve().parents[2].parent / "shared" / "testdata" / "client-vectors.json"
-)
+DEFAULT_VECTORS = spec_file("client-vectors.json")
 VECTORS_PATH = Path(os.environ.get("OPENGROUP_CLIENT_VECTORS") or DEFAULT_VECTORS)
 
 

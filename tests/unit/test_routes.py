@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 
 from opengroup.endpoints.routes import ROUTES, match
+from tests.support.spec import spec_file
 
-PROTOCOL = Path(__file__).resolve().parents[3] / "shared" / "spec" / "PROTOCOL.md"
+PROTOCOL = spec_file("PROTOCOL.md")
 
 
 def protocol_endpoints() -> list[tuple[str, str]]:

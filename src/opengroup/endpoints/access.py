@@ -12,7 +12,7 @@ from ..store import rooms as room_store
 from ..store.access import RoomAccess, room_access
 from ..store.database import RawTx, as_raw
 from ..store.rooms import Room
-from .call import Call, TokenUse
+from .call import Call
 
 
 def find_room(tx: Tx, room_id: object) -> Room:
@@ -60,7 +60,7 @@ def authorize(
         raise Unauthenticated("auth token expired")
     require_not_banned(access.banned)
     if call.ctx.token_policy.needs_touch(state, now):
-        call.token_uses.append(TokenUse(token_hash, access.room.pk, access.session_id))
+        call.ctx.token_uses.add(token_hash, access.room.pk, access.session_id)
     return access, Actor(access.session_id, access.moderator)
 
 

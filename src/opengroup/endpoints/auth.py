@@ -60,5 +60,4 @@ def revoke(call: Call) -> Reply:
     with call.ctx.db.write() as tx:
         access.basic(call, tx)
         token_store.revoke_token(tx, hash_token(parse_token(call.request.header("authorization"))))
-    call.token_uses.clear()
     return {}

@@ -41,18 +41,9 @@ class ApiResponse:
 
 
 @dataclass(slots=True)
-class TokenUse:
-    token_hash: bytes
-    room_pk: int
-    session_id: str
-
-
-@dataclass(slots=True)
 class Call:
-    """One handler invocation: the server, the request, path parameters, and the token uses
-    to record once the handler's transaction is over."""
+    """One handler invocation: the server, the request and the path parameters."""
 
     ctx: ServerContext
     request: ApiRequest
     params: Mapping[str, str]
-    token_uses: list[TokenUse] = field(default_factory=list)

@@ -11,7 +11,6 @@ from urllib.parse import unquote
 from ..context import ServerContext
 from ..errors import NotFound, OpenGroupError, StorageFailure, status_for
 from ..metrics import record_api_request
-from ..store import auth as token_store
 from . import auth, files, messages, moderation, polling, rooms
 from .call import ApiRequest, ApiResponse, Call, Reply
 
@@ -87,7 +86,6 @@ def match(method: str, path: str) -> tuple[Route, dict[str, str]] | None:
 def dispatch(ctx: ServerContext, request: ApiRequest) -> ApiResponse:
     """Run one request through the table. Never raises: every outcome is a response."""
     started = time.perf_counter()
-    call: Call | None = None
     pattern: str | None = None
     try:
         found = match(request.method, request.path)
@@ -95,8 +93,7 @@ def dispatch(ctx: ServerContext, request: ApiRequest) -> ApiResponse:
             raise NotFound(f"no endpoint {request.method} {request.path}")
         route, params = found
         pattern = route.pattern
-        call = Call(ctx, request, params)
-        response = ApiResponse(200, route.handler(call))
+        response = ApiResponse(200, route.handler(Call(ctx, request, params)))
     except StorageFailure as error:
         # The client is told 507; the operator must hear why (disk full, read-only, locked).
         log.error("storage failure in %s %s: %s", request.method, request.path, error.detail)
@@ -106,22 +103,9 @@ def dispatch(ctx: ServerContext, request: ApiRequest) -> ApiResponse:
     except Exception:
         log.exception("internal error in %s %s", request.method, request.path)
         response = ApiResponse(500, {"error": "internal server error"})
-    if call is not None and call.token_uses:
-        _record_token_uses(ctx, call)
     elapsed = time.perf_counter() - started
     record_api_request(pattern, request.method, request.transport, response.status_code, elapsed)
     return response
-
-
-def _record_token_uses(ctx: ServerContext, call: Call) -> None:
-    try:
-        with ctx.db.write() as tx:
-            token_store.touch_tokens(
-                tx, ((u.token_hash, u.room_pk, u.session_id) for u in call.token_uses), ctx.clock()
-            )
-    except Exception:
-        # Losing one "last used" update only shortens a token's life by minutes at most.
-        log.warning("could not record token use", exc_info=True)
 
 
 def headers_from(raw: Mapping[str, object]) -> dict[str, str]:
