@@ -1,0 +1,111 @@
+"""A poll's cost does not grow with history or with the number of rooms (issue 4's scale rows,
+as ratios, not timings): every hot query is an index search, and the SQLite virtual machine
+runs about as many instructions for a cursor poll of a 10^5-message room as of a 10^3 one."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from opengroup.store import access as access_store
+from opengroup.store import messages as message_store
+from opengroup.store import moderation as moderation_store
+from opengroup.store.database import Database, RawTx
+from opengroup.store.migrate import migrate
+from opengroup.store.rooms import Room
+
+USER = "05" + "ab" * 32
+HOT_QUERIES = {
+    "room access": (access_store._ROOM_ACCESS_SQL, (b"x" * 32, "room0")),
+    "messages after a cursor": (message_store._MESSAGES_AFTER, (1, 10, False, 256)),
+    "newest messages": (message_store._MESSAGES_NEWEST, (1, False, 256)),
+    "deletions after a cursor": (message_store._DELETIONS_AFTER, (1, 10, 256)),
+    "newest deletions": (message_store._DELETIONS_NEWEST, (1, 256)),
+    "posts for the rate limit": (message_store._COUNT_POSTS, (1, USER, 0)),
+    "moderators": (moderation_store._ROOM_MODERATORS, (1,)),
+}
+
+
+def seed(path: Path, rooms: int, messages_in_first_room: int) -> sqlite3.Connection:
+    db = Database(f"sqlite:///{path}")
+    migrate(db)
+    db.dispose()
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("BEGIN")
+    conn.executemany(
+        "INSERT INTO rooms (pk, id, name, message_seq, deletion_seq, created_at) "
+        "VALUES (?, ?, ?, ?, 0, 0)",
+        [
+            (pk, f"room{pk - 1}", "R", messages_in_first_room if pk == 1 else 50)
+            for pk in range(1, rooms + 1)
+        ],
+    )
+    conn.executemany(
+        "INSERT INTO messages (room_pk, server_id, session_id, timestamp, data, signature, "
+        "deleted) VALUES (?, ?, ?, ?, 'ZGF0YQ==', 'c2ln', 0)",
+        [(1, i, USER, i) for i in range(1, messages_in_first_room + 1)]
+        + [(pk, i, USER, i) for pk in range(2, rooms + 1) for i in range(1, 51)],
+    )
+    conn.execute("COMMIT")
+    conn.execute("ANALYZE")
+    return conn
+
+
+@pytest.fixture
+def small(tmp_path: Path) -> Iterator[sqlite3.Connection]:
+    conn = seed(tmp_path / "small.db", rooms=10, messages_in_first_room=1_000)
+    yield conn
+    conn.close()
+
+
+@pytest.mark.parametrize("name", sorted(HOT_QUERIES))
+def test_hot_queries_search_an_index(small: sqlite3.Connection, name: str) -> None:
+    sql, params = HOT_QUERIES[name]
+    plan = [row[3] for row in small.execute(f"EXPLAIN QUERY PLAN {sql}", params)]
+    full_scans = [step for step in plan if step.startswith("SCAN") and "INDEX" not in step]
+    assert not full_scans, plan
+    assert any(step.startswith("SEARCH") for step in plan), plan
+
+
+def vm_steps(conn: sqlite3.Connection, poll: list[tuple[str, int]]) -> int:
+    """SQLite VM instructions (counted in steps of 1) for a compact_poll of these rooms."""
+    steps = 0
+
+    def count() -> int:
+        nonlocal steps
+        steps += 1
+        return 0
+
+    conn.set_progress_handler(count, 1)
+    try:
+        rtx = RawTx(conn, postgres=False)
+        for room_id, cursor in poll:
+            found = access_store.room_access(rtx, room_id, b"\x00" * 32)
+            assert found is not None
+            room: Room = found.room
+            message_store.get_messages(rtx, room, cursor, 256)
+            message_store.get_deletions(rtx, room, 0, 256)
+            moderation_store.room_moderators(rtx, room)
+    finally:
+        conn.set_progress_handler(None, 1)
+    return steps
+
+
+def test_cursor_poll_cost_does_not_grow_with_history(tmp_path: Path) -> None:
+    small = seed(tmp_path / "small.db", rooms=2, messages_in_first_room=1_000)
+    big = seed(tmp_path / "big.db", rooms=2, messages_in_first_room=100_000)
+    # A client that is 10 messages behind, in a room of 10^3 and of 10^5 messages.
+    cost_small = vm_steps(small, [("room0", 990)])
+    cost_big = vm_steps(big, [("room0", 99_990)])
+    assert cost_big <= cost_small * 1.2, (cost_small, cost_big)
+
+
+def test_poll_cost_does_not_grow_with_the_number_of_rooms(tmp_path: Path) -> None:
+    few = seed(tmp_path / "few.db", rooms=10, messages_in_first_room=50)
+    many = seed(tmp_path / "many.db", rooms=1_000, messages_in_first_room=50)
+    poll = [(f"room{i}", 45) for i in range(5)]
+    cost_few, cost_many = vm_steps(few, poll), vm_steps(many, poll)
+    assert cost_many <= cost_few * 1.2, (cost_few, cost_many)
