@@ -124,16 +124,6 @@ def read_room_list(source: Path) -> list[tuple[str, str]]:
     return [(str(room_id), str(name) if name else str(room_id)) for room_id, name in rows]
 
 
-def missing_tables(path: Path) -> list[str]:
-    """The tables of a rooms/<id>.db that are not there (read as empty)."""
-    conn = open_readonly(path)
-    try:
-        present = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
-    finally:
-        conn.close()
-    return [table for table in ROOM_TABLES if table not in present]
-
-
 # -- the target must be new ------------------------------------------------------------------
 
 
