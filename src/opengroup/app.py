@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import json
 import os
 import time
@@ -122,6 +123,10 @@ def create_app(config: Config, context: ServerContext | None = None) -> Starlett
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         ctx = context if context is not None else await run_in_threadpool(open_context, config)
         app.state.ctx = ctx
+        # Everything loaded so far lives as long as the process: keep the garbage collector
+        # from walking it again on every full collection of request garbage.
+        gc.collect()
+        gc.freeze()
         jobs = [
             asyncio.create_task(run_periodic_jobs(ctx)),
             asyncio.create_task(record_token_uses(ctx)),
