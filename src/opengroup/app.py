@@ -9,7 +9,6 @@ import json
 import os
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import TypeVar
 
 import orjson
 from starlette.applications import Starlette
@@ -22,13 +21,16 @@ from starlette.routing import Route
 from . import metrics, monitoring, web
 from .config import Config, load_config
 from .context import ServerContext, open_context
-from .endpoints.routes import dispatch
+from .crypto import BadEnvelope
+from .endpoints.call import ApiResponse
+from .endpoints.routes import dispatch, is_heavy
 from .jobs import record_token_uses, run_periodic_jobs
 from .openapi import openapi_document
 from .transport.body import BodyTooLarge, read_limited_body
 from .transport.legacy import LEGACY_BODY_LIMIT, LEGACY_PREFIX, to_api_request
-from .transport.onion import ONION_BODY_LIMIT, handle_onion_request
-from .transport.onion_v4 import handle_onion_v4_request
+from .transport.onion import ONION_BODY_LIMIT, V3
+from .transport.onion_v4 import V4
+from .transport.version import OnionVersion, envelope_error
 
 JSON = "application/json"
 RESOLVED_CONFIG_ENV = "OPENGROUP_RESOLVED_CONFIG"
@@ -41,22 +43,14 @@ def _ctx(request: Request) -> ServerContext:
 
 # Requests this small cost well under a millisecond of work, less than the hop to a worker
 # thread: they run on the event loop (bench, 1 process: 827 -> 1232 polls/s, 649 -> 1337
-# posts/s). Larger bodies (file uploads) go to a thread so they never stall other clients.
+# posts/s). Larger bodies, and requests for endpoints that move megabytes (files, room
+# images: `Route.heavy`), go to a worker thread so they never stall other clients.
 INLINE_BODY_BYTES = 64 * 1024
-T = TypeVar("T")
 
 
-async def run_sized(size: int, function: Callable[..., T], *args: object) -> T:
-    if size <= INLINE_BODY_BYTES:
-        return function(*args)
-    return await run_in_threadpool(function, *args)
-
-
-OnionHandler = Callable[[ServerContext, bytes], tuple[int, bytes]]
-
-
-def onion_endpoint(handle: OnionHandler) -> Callable[[Request], Awaitable[Response]]:
-    """An endpoint for one onion envelope version: the whole request in one thread hop."""
+def onion_endpoint(version: OnionVersion) -> Callable[[Request], Awaitable[Response]]:
+    """An endpoint for one onion envelope version. Decryption and small requests run on the
+    event loop; a large body, or a request for a heavy endpoint, in a worker thread."""
 
     async def endpoint(request: Request) -> Response:
         try:
@@ -64,13 +58,32 @@ def onion_endpoint(handle: OnionHandler) -> Callable[[Request], Awaitable[Respon
         except BodyTooLarge:
             return PlainTextResponse("Request too large", status_code=413)
         started = time.perf_counter()
-        status, reply = await run_sized(len(body), handle, _ctx(request), body)
+        ctx = _ctx(request)
+        if len(body) > INLINE_BODY_BYTES:
+            status, reply = await run_in_threadpool(version.handle, ctx, body)
+        else:
+            status, reply = await _handle_small_onion(version, ctx, body)
         if status == 400:
             metrics.record_onion_failure()
         metrics.record_http("onion", time.perf_counter() - started)
         return Response(reply, status_code=status, media_type="text/plain; charset=utf-8")
 
     return endpoint
+
+
+async def _handle_small_onion(
+    version: OnionVersion, ctx: ServerContext, body: bytes
+) -> tuple[int, bytes]:
+    try:
+        cipher, inner = version.open(ctx, body)
+    except BadEnvelope as error:
+        return 400, envelope_error(error)
+    if isinstance(inner, ApiResponse):
+        return 200, version.seal(cipher, inner)
+    if is_heavy(inner):
+        response = await run_in_threadpool(dispatch, ctx, inner)
+        return 200, await run_in_threadpool(version.seal, cipher, response)
+    return 200, version.seal(cipher, dispatch(ctx, inner))
 
 
 async def legacy_endpoint(request: Request) -> Response:
@@ -80,7 +93,10 @@ async def legacy_endpoint(request: Request) -> Response:
         return Response(b'{"status_code":413,"error":"request too large"}', 413, media_type=JSON)
     started = time.perf_counter()
     api_request = to_api_request(request, body)
-    response = await run_sized(len(body), dispatch, _ctx(request), api_request)
+    if len(body) > INLINE_BODY_BYTES or is_heavy(api_request):
+        response = await run_in_threadpool(dispatch, _ctx(request), api_request)
+    else:
+        response = dispatch(_ctx(request), api_request)
     metrics.record_http("legacy", time.perf_counter() - started)
     return Response(orjson.dumps(response.as_json()), response.status_code, media_type=JSON)
 
@@ -107,9 +123,9 @@ async def openapi_json(request: Request) -> Response:
 
 ROUTES = [
     Route("/openapi.json", openapi_json, methods=["GET"]),
-    Route("/loki/v3/lsrpc", onion_endpoint(handle_onion_request), methods=["POST"]),
-    Route("/oxen/v3/lsrpc", onion_endpoint(handle_onion_request), methods=["POST"]),
-    Route("/oxen/v4/lsrpc", onion_endpoint(handle_onion_v4_request), methods=["POST"]),
+    Route("/loki/v3/lsrpc", onion_endpoint(V3), methods=["POST"]),
+    Route("/oxen/v3/lsrpc", onion_endpoint(V3), methods=["POST"]),
+    Route("/oxen/v4/lsrpc", onion_endpoint(V4), methods=["POST"]),
     Route("/legacy/{path:path}", legacy_endpoint, methods=["GET", "POST", "DELETE"]),
     *monitoring.ROUTES,  # /health, /metrics
     *web.ROUTES,  # /, /static/images/<room>, and last the catch-all /<room>

@@ -24,6 +24,8 @@ class Route:
     method: str
     pattern: str  # segments separated by "/"; "{name}" captures one segment
     handler: Handler
+    # Moves megabytes (files, room images): run in a worker thread, never on the event loop.
+    heavy: bool = False
 
     @property
     def segments(self) -> tuple[str, ...]:
@@ -33,8 +35,8 @@ class Route:
 ROUTES: tuple[Route, ...] = (
     Route("GET", "rooms", rooms.list_rooms),
     Route("GET", "rooms/{room_id}", rooms.get_room),
-    Route("GET", "rooms/{room_id}/image", rooms.get_image),
-    Route("POST", "rooms/{room_id}/image", rooms.set_image),
+    Route("GET", "rooms/{room_id}/image", rooms.get_image, heavy=True),
+    Route("POST", "rooms/{room_id}/image", rooms.set_image, heavy=True),
     Route("GET", "auth_token_challenge", auth.challenge),
     Route("POST", "claim_auth_token", auth.claim),
     Route("DELETE", "auth_token", auth.revoke),
@@ -52,8 +54,8 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "block_list", moderation.ban),
     Route("DELETE", "block_list/{session_id}", moderation.unban),
     Route("POST", "ban_and_delete_all", moderation.ban_and_delete_all),
-    Route("POST", "files", files.upload),
-    Route("GET", "files/{file_id}", files.download),
+    Route("POST", "files", files.upload, heavy=True),
+    Route("GET", "files/{file_id}", files.download, heavy=True),
 )
 
 
@@ -81,6 +83,11 @@ def match(method: str, path: str) -> tuple[Route, dict[str, str]] | None:
         else:
             return route, params
     return None
+
+
+def is_heavy(request: ApiRequest) -> bool:
+    found = match(request.method, request.path)
+    return found is not None and found[0].heavy
 
 
 def dispatch(ctx: ServerContext, request: ApiRequest) -> ApiResponse:

@@ -8,10 +8,11 @@ from urllib.parse import parse_qsl
 import orjson
 
 from ..context import ServerContext
-from ..crypto import BadEnvelope, open_onion_request
+from ..crypto import OnionCipher, open_onion_request
 from ..endpoints.call import ApiRequest, ApiResponse
-from ..endpoints.routes import dispatch, headers_from
+from ..endpoints.routes import headers_from
 from ..errors import BadInput
+from .version import OnionVersion
 
 ONION_BODY_LIMIT = 10 * 1024 * 1024  # what Service Nodes forward
 METHODS = frozenset({"GET", "POST", "DELETE"})
@@ -51,16 +52,23 @@ def parse_inner_request(plaintext: bytes) -> ApiRequest:
     )
 
 
-def handle_onion_request(ctx: ServerContext, body: bytes) -> tuple[int, bytes]:
-    """(HTTP status, body). Envelope errors are plain 400s; everything after decryption is an
-    encrypted JSON reply with its own status_code."""
+def open_request(ctx: ServerContext, body: bytes) -> tuple[OnionCipher, ApiRequest | ApiResponse]:
+    """Decrypt: the cipher for the reply, and the request (or the 400 it earned). Raises
+    BadEnvelope when the envelope itself is bad: that is a plain HTTP 400."""
+    plaintext, cipher = open_onion_request(ctx.keys, body)
     try:
-        plaintext, cipher = open_onion_request(ctx.keys, body)
-    except BadEnvelope as error:
-        return 400, f"Invalid onion request: {error}".encode()
-    try:
-        response = dispatch(ctx, parse_inner_request(plaintext))
+        return cipher, parse_inner_request(plaintext)
     except BadInput as error:
-        response = ApiResponse(400, {"error": error.detail})
-    reply = orjson.dumps(response.as_json())
-    return 200, base64.b64encode(cipher.encrypt(reply))
+        return cipher, ApiResponse(400, {"error": error.detail})
+
+
+def seal_reply(cipher: OnionCipher, response: ApiResponse) -> bytes:
+    return base64.b64encode(cipher.encrypt(orjson.dumps(response.as_json())))
+
+
+V3 = OnionVersion(open_request, seal_reply)
+
+
+def handle_onion_request(ctx: ServerContext, body: bytes) -> tuple[int, bytes]:
+    """(HTTP status, body), all in one call: see OnionVersion.handle."""
+    return V3.handle(ctx, body)

@@ -9,11 +9,12 @@ from urllib.parse import parse_qsl
 import orjson
 
 from ..context import ServerContext
-from ..crypto import BadEnvelope, open_onion_request
+from ..crypto import OnionCipher, open_onion_request
 from ..endpoints.call import ApiRequest, ApiResponse
-from ..endpoints.routes import dispatch, headers_from
-from ..errors import BadInput, NotFound
+from ..endpoints.routes import headers_from
+from ..errors import BadInput, NotFound, status_for
 from .onion import METHODS
+from .version import OnionVersion
 
 LEGACY_PREFIX = "/legacy/"
 REPLY_HEADERS = {"content-type": "application/json"}
@@ -74,15 +75,23 @@ def parse_v4_request(plaintext: bytes) -> ApiRequest:
     )
 
 
-def handle_onion_v4_request(ctx: ServerContext, body: bytes) -> tuple[int, bytes]:
+def open_v4_request(
+    ctx: ServerContext, body: bytes
+) -> tuple[OnionCipher, ApiRequest | ApiResponse]:
+    plaintext, cipher = open_onion_request(ctx.keys, body)
     try:
-        plaintext, cipher = open_onion_request(ctx.keys, body)
-    except BadEnvelope as error:
-        return 400, f"Invalid onion request: {error}".encode()
-    try:
-        response = dispatch(ctx, parse_v4_request(plaintext))
+        return cipher, parse_v4_request(plaintext)
     except (BadInput, NotFound) as error:
-        status = 404 if isinstance(error, NotFound) else 400
-        response = ApiResponse(status, {"error": error.detail})
+        return cipher, ApiResponse(status_for(error), {"error": error.detail})
+
+
+def seal_v4_reply(cipher: OnionCipher, response: ApiResponse) -> bytes:
     info = orjson.dumps({"code": response.status_code, "headers": REPLY_HEADERS})
-    return 200, cipher.encrypt(bencode_strings([info, orjson.dumps(response.as_json())]))
+    return cipher.encrypt(bencode_strings([info, orjson.dumps(response.as_json())]))
+
+
+V4 = OnionVersion(open_v4_request, seal_v4_reply)
+
+
+def handle_onion_v4_request(ctx: ServerContext, body: bytes) -> tuple[int, bytes]:
+    return V4.handle(ctx, body)
