@@ -247,3 +247,16 @@ def test_expired_token_is_401_and_reauth_works(short_lived_server: Server) -> No
     finally:
         for og in clients:
             og.close()
+
+
+def test_token_in_use_outlives_its_expiry(short_lived_server: Server) -> None:
+    """Expiry counts from the last use: a client polling every half second keeps its token
+    for twice the expiry time (uses are recorded in batches every couple of seconds)."""
+    with short_lived_server.client("onion") as og:
+        member = Member.join(og)
+        deadline = time.monotonic() + 2 * SHORT_LIFETIME_SECONDS
+        while time.monotonic() < deadline:
+            polled = og.compact_poll([{"room_id": "main", "auth_token": member.token}])
+            assert polled["results"][0]["status_code"] == 200
+            time.sleep(0.5)
+        assert status(member.get("messages")) == 200

@@ -111,3 +111,11 @@ def test_base64_size_floor_never_exceeds_the_real_size(size: int) -> None:
     import base64
 
     assert base64_decoded_size_floor(len(base64.b64encode(b"x" * size))) <= size
+
+
+def test_tokens_in_use_are_refreshed_well_within_a_short_expiry() -> None:
+    used_at_zero = TokenState(1, ALICE, claimed=True, created_at=0, last_used_at=0)
+    week = TokenPolicy(expiry_seconds=7 * 86_400)
+    assert not week.needs_touch(used_at_zero, 299) and week.needs_touch(used_at_zero, 300)
+    short = TokenPolicy(expiry_seconds=8)
+    assert not short.needs_touch(used_at_zero, 1.9) and short.needs_touch(used_at_zero, 2)
