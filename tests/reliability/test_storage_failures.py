@@ -79,7 +79,7 @@ def seed(server: InProcess) -> list[int]:
 
 @pytest.fixture
 def sqlite_pragma(server: InProcess) -> Iterator[Any]:
-    """Apply a PRAGMA to every database connection (the pool is emptied so that it does)."""
+    """Apply a PRAGMA to every database connection (all are closed so that new ones do)."""
     engine = server.ctx.db.engine
     listeners: list[Any] = []
 
@@ -95,12 +95,12 @@ def sqlite_pragma(server: InProcess) -> Iterator[Any]:
 
         event.listen(engine, "connect", on_connect)
         listeners.append(on_connect)
-        engine.dispose()
+        server.ctx.db.dispose()
 
     def clear() -> None:
         while listeners:
             event.remove(engine, "connect", listeners.pop())
-        engine.dispose()
+        server.ctx.db.dispose()
 
     yield apply, clear
     clear()

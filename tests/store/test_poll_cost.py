@@ -19,7 +19,8 @@ from opengroup.store.rooms import Room
 
 USER = "05" + "ab" * 32
 HOT_QUERIES = {
-    "room access": (access_store._ROOM_ACCESS_SQL, (b"x" * 32, "room0")),
+    "room access": (access_store._QUERIES[False, False], (b"x" * 32, "room0")),
+    "room access with moderators": (access_store._QUERIES[False, True], (b"x" * 32, "room0")),
     "messages after a cursor": (message_store._MESSAGES_AFTER, (1, 10, False, 256)),
     "newest messages": (message_store._MESSAGES_NEWEST, (1, False, 256)),
     "deletions after a cursor": (message_store._DELETIONS_AFTER, (1, 10, 256)),
@@ -27,6 +28,10 @@ HOT_QUERIES = {
     "posts for the rate limit": (message_store._COUNT_POSTS, (1, USER, 0)),
     "moderators": (moderation_store._ROOM_MODERATORS, (1,)),
 }
+
+# Scans whose every row is part of the answer: the global moderators (a handful, listed in
+# every poll result) and the subquery that collects them with the room's own.
+WHOLE_LISTS = {"SCAN global_moderators", "SCAN all_moderators"}
 
 
 def seed(path: Path, rooms: int, messages_in_first_room: int) -> sqlite3.Connection:
@@ -65,7 +70,11 @@ def small(tmp_path: Path) -> Iterator[sqlite3.Connection]:
 def test_hot_queries_search_an_index(small: sqlite3.Connection, name: str) -> None:
     sql, params = HOT_QUERIES[name]
     plan = [row[3] for row in small.execute(f"EXPLAIN QUERY PLAN {sql}", params)]
-    full_scans = [step for step in plan if step.startswith("SCAN") and "INDEX" not in step]
+    full_scans = [
+        step
+        for step in plan
+        if step.startswith("SCAN") and "INDEX" not in step and step not in WHOLE_LISTS
+    ]
     assert not full_scans, plan
     assert any(step.startswith("SEARCH") for step in plan), plan
 
@@ -83,12 +92,11 @@ def vm_steps(conn: sqlite3.Connection, poll: list[tuple[str, int]]) -> int:
     try:
         rtx = RawTx(conn, postgres=False)
         for room_id, cursor in poll:
-            found = access_store.room_access(rtx, room_id, b"\x00" * 32)
+            found = access_store.room_access(rtx, room_id, b"\x00" * 32, with_moderators=True)
             assert found is not None
             room: Room = found.room
             message_store.get_messages(rtx, room, cursor, 256)
             message_store.get_deletions(rtx, room, 0, 256)
-            moderation_store.room_moderators(rtx, room)
     finally:
         conn.set_progress_handler(None, 1)
     return steps

@@ -34,16 +34,22 @@ def required_room_header(call: Call) -> str:
 
 
 def authorize(
-    call: Call, tx: Tx | RawTx, room_id: object, token_hex: str | None
+    call: Call,
+    tx: Tx | RawTx,
+    room_id: object,
+    token_hex: str | None,
+    *,
+    with_moderators: bool = False,
 ) -> tuple[RoomAccess, Actor]:
     """basic: the room exists (404), the token is a live claimed token of this room (401),
-    its user is not banned here (403). Unknown and other users' tokens look the same."""
+    its user is not banned here (403). Unknown and other users' tokens look the same.
+    `with_moderators` also reads the room's moderator list (compact_poll reports it)."""
     room_id = parse_room_id(room_id)
     try:
         token_hash: bytes | None = hash_token(parse_token(token_hex))
     except Unauthenticated:
         token_hash = None
-    access = room_access(as_raw(tx), room_id, token_hash)
+    access = room_access(as_raw(tx), room_id, token_hash, with_moderators=with_moderators)
     if access is None:
         raise NotFound("no such room")
     if token_hash is None or access.session_id is None or not access.claimed:

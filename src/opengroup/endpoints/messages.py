@@ -127,10 +127,11 @@ def poll_room(
     rtx: RawTx, room_access: RoomAccess, after_message: int | None, after_deletion: int | None
 ) -> Reply:
     """The messages and deletions part of one compact_poll result. A cursor at the room's
-    newest id means nothing new: most polls end here without a query."""
+    newest id, or a room that never had any, means nothing new: most polls end here without
+    a query."""
     room = room_access.room
-    new_messages = after_message is None or after_message < room_access.message_seq
-    new_deletions = after_deletion is None or after_deletion < room_access.deletion_seq
+    new_messages = room_access.message_seq > (after_message or 0)
+    new_deletions = room_access.deletion_seq > (after_deletion or 0)
     found = message_store.get_messages(rtx, room, after_message, PAGE_LIMIT) if new_messages else []
     deleted = (
         message_store.get_deletions(rtx, room, after_deletion, PAGE_LIMIT) if new_deletions else []

@@ -7,7 +7,6 @@ from typing import Any
 from ..context import DAY
 from ..errors import BadInput, OpenGroupError, status_for
 from ..store import auth as token_store
-from ..store import moderation as moderation_store
 from ..store.database import RawTx
 from . import access
 from .call import Call, Reply
@@ -62,12 +61,12 @@ def _poll_one(
 ) -> Reply:
     """One room's result: always the full object, so clients never drop the room."""
     try:
-        room_access, _ = access.authorize(call, rtx, room_id, token)
+        room_access, _ = access.authorize(call, rtx, room_id, token, with_moderators=True)
         return {
             "room_id": room_id,
             "status_code": 200,
             **poll_room(rtx, room_access, after_message, after_deletion),
-            "moderators": moderation_store.room_moderators(rtx, room_access.room),
+            "moderators": room_access.moderators or [],
         }
     except OpenGroupError as error:
         return {
