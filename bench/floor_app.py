@@ -1,5 +1,6 @@
-"""The two floors of the benchmark, on the same stack as the server (Starlette under uvicorn with
-uvloop and httptools, the server's crypto): what the HTTP and crypto layers alone allow.
+"""The two floors of the benchmark, on the same stack as the server (uvicorn with uvloop and
+httptools; the onion paths as a bare ASGI app in front of Starlette, as the server's
+OnionFrontDoor; the server's crypto): what the HTTP and crypto layers alone allow.
 
     POST /loki/v3/lsrpc         floor (1): read the body, decrypt the v3 onion envelope,
                                 encrypt a fixed reply, answer it base64; no database
@@ -25,9 +26,11 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from opengroup.crypto import BadEnvelope, ServerKeys, open_onion_request
-from opengroup.transport.body import BodyTooLarge, read_limited_body
+from opengroup.onion_asgi import respond
+from opengroup.transport.body import BodyTooLarge, read_body
 from opengroup.transport.onion import ONION_BODY_LIMIT
 
 KEY_ENV = "OPENGROUP_BENCH_FLOOR_KEY"
@@ -54,38 +57,44 @@ def echo(body: bytes) -> tuple[int, bytes]:
     return 200, base64.b64encode(cipher.encrypt(FIXED_REPLY))
 
 
-async def onion_inline(request: Request) -> Response:
-    try:
-        body = await read_limited_body(request, ONION_BODY_LIMIT)
-    except BodyTooLarge:
-        return PlainTextResponse("Request too large", status_code=413)
-    status, reply = echo(body)
-    return Response(reply, status_code=status, media_type="text/plain; charset=utf-8")
+class FloorFrontDoor:
+    """The onion floors as the server answers onion requests (opengroup.onion_asgi)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        hop = ONION_FLOORS.get(scope["path"]) if scope["type"] == "http" else None
+        if hop is None:
+            await self.app(scope, receive, send)
+            return
+        try:
+            body = await read_body(scope, receive, ONION_BODY_LIMIT)
+        except BodyTooLarge:
+            await respond(send, 413, b"Request too large")
+            return
+        status, reply = await run_in_threadpool(echo, body) if hop else echo(body)
+        await respond(send, status, reply)
 
 
-async def onion_threadpool(request: Request) -> Response:
-    try:
-        body = await read_limited_body(request, ONION_BODY_LIMIT)
-    except BodyTooLarge:
-        return PlainTextResponse("Request too large", status_code=413)
-    status, reply = await run_in_threadpool(echo, body)
-    return Response(reply, status_code=status, media_type="text/plain; charset=utf-8")
+# path -> whether the request hops to a worker thread
+ONION_FLOORS = {"/loki/v3/lsrpc": False, "/threadpool/v3/lsrpc": True}
 
 
 async def hello(request: Request) -> Response:
     return PlainTextResponse("hello")
 
 
-def create_app() -> Starlette:
+def create_app() -> ASGIApp:
     global KEYS
     KEYS = _keys()
-    return Starlette(
-        routes=[
-            Route("/loki/v3/lsrpc", onion_inline, methods=["POST"]),
-            Route("/threadpool/v3/lsrpc", onion_threadpool, methods=["POST"]),
-            Route("/hello", hello, methods=["GET"]),
-            Route("/", hello, methods=["GET"]),
-        ]
+    return FloorFrontDoor(
+        Starlette(
+            routes=[
+                Route("/hello", hello, methods=["GET"]),
+                Route("/", hello, methods=["GET"]),
+            ]
+        )
     )
 
 

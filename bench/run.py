@@ -115,6 +115,12 @@ def parse_args(argv: list[str] | None) -> tuple[argparse.Namespace, Settings]:
         help="py-spy profile of the server under compact_poll (default: full runs)",
     )
     p.add_argument(
+        "--profile-workload",
+        choices=["poll", "post"],
+        default="poll",
+        help="the closed-loop workload profiled (default poll)",
+    )
+    p.add_argument(
         "--wrk",
         action=argparse.BooleanOptionalAction,
         default=None,
@@ -493,7 +499,7 @@ class Bench:
                 if s.wrk:
                     refresh_cursors(data)
                     self.wrk_checks(server, data.server_public, data.clients, floors=False)
-            if s.profile and "poll" in self.only:
+            if s.profile and self.args.profile_workload in self.only:
                 refresh_cursors(data)
                 self.run_profile(server, data)
             if "mixed" in self.only:
@@ -759,25 +765,26 @@ class Bench:
         s = self.s
         out = self.args.out
         pid = server.worker_pids()[0]
-        self.log(f"profiling the server (pid {pid}) under compact_poll with py-spy")
+        workload = self.args.profile_workload
+        self.log(f"profiling the server (pid {pid}) under {workload} with py-spy")
         job_settings = replace(s, duration=s.profile_seconds, warmup=1.0)
         saved, self.s = self.s, job_settings
         try:
-            self.profile = profiler.profile_during(
+            self.profile = {"workload": workload} | profiler.profile_during(
                 pid,
                 out / f"{self.stamp}-profile",
                 s.profile_seconds,
                 lambda: self.closed(
-                    "poll (profiled, not a measurement)",
+                    f"{workload} (profiled, not a measurement)",
                     server,
-                    "poll",
+                    workload,
                     data.clients,
                     data.server_public,
                 ),
             )
         finally:
             self.s = saved
-        if self.rows and self.rows[-1]["name"].startswith("poll (profiled"):
+        if self.rows and self.rows[-1]["name"].startswith(f"{workload} (profiled"):
             self.rows.pop()
 
     def wrk_checks(
@@ -997,7 +1004,10 @@ def render_markdown(doc: dict[str, Any]) -> str:
             else:
                 lines.append(f"- wrk on `{check.get('row')}`: {check.get('error')}")
     if doc.get("profile"):
-        lines += ["", "## Profile (py-spy, server under closed-loop compact_poll)", ""]
+        workload = {"poll": "compact_poll", "post": "POST messages"}[
+            doc["profile"].get("workload", "poll")
+        ]
+        lines += ["", f"## Profile (py-spy, server under closed-loop {workload})", ""]
         lines += profiler.render(doc["profile"])
     lines += ["", "## Notes", ""] + [f"- {note}" for note in doc["notes"]]
     return "\n".join(lines) + "\n"

@@ -1,4 +1,5 @@
-"""The ASGI application: the transports mounted on one Starlette app."""
+"""The ASGI application: the onion transport (onion_asgi.py) in front of a Starlette app that
+serves the legacy transport, the web pages and monitoring."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import gc
 import json
 import os
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 
 import orjson
 from starlette.applications import Starlette
@@ -17,20 +18,17 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
+from starlette.types import ASGIApp
 
 from . import metrics, monitoring, web
 from .config import Config, load_config
 from .context import ServerContext, open_context
-from .crypto import BadEnvelope
-from .endpoints.call import ApiResponse
 from .endpoints.routes import dispatch, is_heavy
 from .jobs import record_token_uses, run_periodic_jobs
+from .onion_asgi import INLINE_BODY_BYTES, OnionFrontDoor
 from .openapi import openapi_document
 from .transport.body import BodyTooLarge, read_limited_body
 from .transport.legacy import LEGACY_BODY_LIMIT, LEGACY_PREFIX, to_api_request
-from .transport.onion import ONION_BODY_LIMIT, V3
-from .transport.onion_v4 import V4
-from .transport.version import OnionVersion, envelope_error
 
 JSON = "application/json"
 RESOLVED_CONFIG_ENV = "OPENGROUP_RESOLVED_CONFIG"
@@ -39,51 +37,6 @@ RESOLVED_CONFIG_ENV = "OPENGROUP_RESOLVED_CONFIG"
 def _ctx(request: Request) -> ServerContext:
     ctx: ServerContext = request.app.state.ctx
     return ctx
-
-
-# Requests this small cost well under a millisecond of work, less than the hop to a worker
-# thread: they run on the event loop (bench, 1 process: 827 -> 1232 polls/s, 649 -> 1337
-# posts/s). Larger bodies, and requests for endpoints that move megabytes (files, room
-# images: `Route.heavy`), go to a worker thread so they never stall other clients.
-INLINE_BODY_BYTES = 64 * 1024
-
-
-def onion_endpoint(version: OnionVersion) -> Callable[[Request], Awaitable[Response]]:
-    """An endpoint for one onion envelope version. Decryption and small requests run on the
-    event loop; a large body, or a request for a heavy endpoint, in a worker thread."""
-
-    async def endpoint(request: Request) -> Response:
-        try:
-            body = await read_limited_body(request, ONION_BODY_LIMIT)
-        except BodyTooLarge:
-            return PlainTextResponse("Request too large", status_code=413)
-        started = time.perf_counter()
-        ctx = _ctx(request)
-        if len(body) > INLINE_BODY_BYTES:
-            status, reply = await run_in_threadpool(version.handle, ctx, body)
-        else:
-            status, reply = await _handle_small_onion(version, ctx, body)
-        if status == 400:
-            metrics.record_onion_failure()
-        metrics.record_http("onion", time.perf_counter() - started)
-        return Response(reply, status_code=status, media_type="text/plain; charset=utf-8")
-
-    return endpoint
-
-
-async def _handle_small_onion(
-    version: OnionVersion, ctx: ServerContext, body: bytes
-) -> tuple[int, bytes]:
-    try:
-        cipher, inner = version.open(ctx, body)
-    except BadEnvelope as error:
-        return 400, envelope_error(error)
-    if isinstance(inner, ApiResponse):
-        return 200, version.seal(cipher, inner)
-    if is_heavy(inner):
-        response = await run_in_threadpool(dispatch, ctx, inner)
-        return 200, await run_in_threadpool(version.seal, cipher, response)
-    return 200, version.seal(cipher, dispatch(ctx, inner))
 
 
 async def legacy_endpoint(request: Request) -> Response:
@@ -123,17 +76,15 @@ async def openapi_json(request: Request) -> Response:
 
 ROUTES = [
     Route("/openapi.json", openapi_json, methods=["GET"]),
-    Route("/loki/v3/lsrpc", onion_endpoint(V3), methods=["POST"]),
-    Route("/oxen/v3/lsrpc", onion_endpoint(V3), methods=["POST"]),
-    Route("/oxen/v4/lsrpc", onion_endpoint(V4), methods=["POST"]),
     Route("/legacy/{path:path}", legacy_endpoint, methods=["GET", "POST", "DELETE"]),
     *monitoring.ROUTES,  # /health, /metrics
     *web.ROUTES,  # /, /static/images/<room>, and last the catch-all /<room>
 ]
 
 
-def create_app(config: Config, context: ServerContext | None = None) -> Starlette:
-    """Build the app. With no `context`, each process opens its own at start-up."""
+def create_app(config: Config, context: ServerContext | None = None) -> ASGIApp:
+    """Build the app: the onion endpoints (OnionFrontDoor) in front of the Starlette app
+    that serves everything else. With no `context`, each process opens its own at start-up."""
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -166,10 +117,15 @@ def create_app(config: Config, context: ServerContext | None = None) -> Starlett
     )
     if context is not None:
         app.state.ctx = context
-    return app
+    return OnionFrontDoor(app, lambda: _app_ctx(app))
 
 
-def app_from_environment() -> Starlette:
+def _app_ctx(app: Starlette) -> ServerContext:
+    ctx: ServerContext = app.state.ctx
+    return ctx
+
+
+def app_from_environment() -> ASGIApp:
     """uvicorn factory for worker processes: the CLI passes its resolved config by env."""
     resolved = os.environ.get(RESOLVED_CONFIG_ENV)
     config = Config(**json.loads(resolved)) if resolved else load_config()

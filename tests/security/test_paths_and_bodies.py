@@ -231,3 +231,11 @@ def test_streamed_body_over_the_limit_is_cut_off(
     # What was sent before the answer: the limit plus what socket buffers hold in flight.
     assert sent < limit + 16 * MiB, sent
     assert grown_mib < 48, grown_mib
+
+
+@pytest.mark.parametrize("path", ["/loki/v3/lsrpc", "/oxen/v3/lsrpc", "/oxen/v4/lsrpc"])
+@pytest.mark.parametrize("method", ["GET", "PUT", "DELETE"])
+def test_onion_paths_take_only_post(live: RunningServer, path: str, method: str) -> None:
+    status, response, _ = send_raw(live.port, head(method, path, {}), timeout=5)
+    assert status == 405
+    assert b"\r\nallow: post\r\n" in response.lower()

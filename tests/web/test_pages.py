@@ -11,6 +11,7 @@ import pytest
 from starlette.routing import Route
 
 from opengroup.app import ROUTES
+from opengroup.onion_asgi import ONION_PATHS
 from opengroup.rules.ids import RESERVED_ROOM_IDS, is_valid_room_id
 from tests.support.server import run_cli
 
@@ -117,7 +118,7 @@ def test_every_path_of_the_server_is_a_reserved_room_id() -> None:
         route.path.strip("/").split("/")[0]
         for route in ROUTES
         if isinstance(route, Route) and route.path not in ("/", "/{room_id}")
-    }
+    } | {path.strip("/").split("/")[0] for path in ONION_PATHS}
     assert {"health", "metrics", "static", "legacy", "loki", "oxen"} <= firsts
     # A path that could also be a room id must never become one.
     assert {first for first in firsts if is_valid_room_id(first)} <= RESERVED_ROOM_IDS
