@@ -46,6 +46,27 @@ class TokenUseBuffer:
         return list(taken.values())
 
 
+class TokenOwners:
+    """The Session ID behind each recently used token, so that a post's signature can be
+    checked before its write transaction (writers then hold SQLite's lock ~0.1 ms less).
+    A token never changes owner, so an entry can be missing but never wrong; whether the
+    token is still valid is decided in the transaction. Bounded: the oldest entries go
+    first (~200 bytes each)."""
+
+    def __init__(self, limit: int = 50_000) -> None:
+        self._owners: dict[bytes, str] = {}
+        self.limit = limit
+
+    def get(self, token_hash: bytes) -> str | None:
+        return self._owners.get(token_hash)
+
+    def remember(self, token_hash: bytes, session_id: str) -> None:
+        if len(self._owners) >= self.limit and self._owners.get(token_hash) is None:
+            # Another thread may have evicted the same entry first.
+            self._owners.pop(next(iter(self._owners), b""), None)
+        self._owners.setdefault(token_hash, session_id)
+
+
 @dataclass(slots=True)
 class ServerContext:
     config: Config
@@ -57,6 +78,7 @@ class ServerContext:
     token_policy: TokenPolicy = field(init=False)
     rate_limit: PostRateLimit = field(init=False)
     token_uses: TokenUseBuffer = field(default_factory=TokenUseBuffer)
+    token_owners: TokenOwners = field(default_factory=TokenOwners)
 
     def __post_init__(self) -> None:
         self.token_policy = TokenPolicy(expiry_seconds=self.config.token_expiry_days * DAY)

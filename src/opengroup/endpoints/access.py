@@ -65,9 +65,21 @@ def authorize(
     if not call.ctx.token_policy.is_live(state, now):
         raise Unauthenticated("auth token expired")
     require_not_banned(access.banned)
+    call.ctx.token_owners.remember(token_hash, access.session_id)
     if call.ctx.token_policy.needs_touch(state, now):
         call.ctx.token_uses.add(token_hash, access.room.pk, access.session_id)
     return access, Actor(access.session_id, access.moderator)
+
+
+def known_token_owner(call: Call) -> str | None:
+    """The Session ID of the Authorization header's token if this process has seen it before
+    (see TokenOwners); says nothing about whether the token is still valid."""
+    try:
+        return call.ctx.token_owners.get(
+            hash_token(parse_token(call.request.header("authorization")))
+        )
+    except Unauthenticated:
+        return None
 
 
 def basic(call: Call, tx: Tx | RawTx) -> tuple[Room, Actor]:
