@@ -34,22 +34,29 @@ def required_room_header(call: Call) -> str:
 
 
 def authorize(
-    call: Call,
-    tx: Tx | RawTx,
-    room_id: object,
-    token_hex: str | None,
-    *,
-    with_moderators: bool = False,
+    call: Call, tx: Tx | RawTx, room_id: object, token_hex: str | None
 ) -> tuple[RoomAccess, Actor]:
     """basic: the room exists (404), the token is a live claimed token of this room (401),
-    its user is not banned here (403). Unknown and other users' tokens look the same.
-    `with_moderators` also reads the room's moderator list (compact_poll reports it)."""
+    its user is not banned here (403). Unknown and other users' tokens look the same."""
     room_id = parse_room_id(room_id)
+    token_hash = optional_token_hash(token_hex)
+    return check_access(call, room_access(as_raw(tx), room_id, token_hash), token_hash)
+
+
+def optional_token_hash(token_hex: str | None) -> bytes | None:
+    """The hash the token is stored under; None when it is missing or malformed (a 401 once
+    the room is known to exist)."""
     try:
-        token_hash: bytes | None = hash_token(parse_token(token_hex))
+        return hash_token(parse_token(token_hex))
     except Unauthenticated:
-        token_hash = None
-    access = room_access(as_raw(tx), room_id, token_hash, with_moderators=with_moderators)
+        return None
+
+
+def check_access(
+    call: Call, access: RoomAccess | None, token_hash: bytes | None
+) -> tuple[RoomAccess, Actor]:
+    """The checks of `authorize` on a room access already read (compact_poll reads all its
+    rooms' in one query)."""
     if access is None:
         raise NotFound("no such room")
     if token_hash is None or access.session_id is None or not access.claimed:
@@ -74,12 +81,8 @@ def authorize(
 def known_token_owner(call: Call) -> str | None:
     """The Session ID of the Authorization header's token if this process has seen it before
     (see TokenOwners); says nothing about whether the token is still valid."""
-    try:
-        return call.ctx.token_owners.get(
-            hash_token(parse_token(call.request.header("authorization")))
-        )
-    except Unauthenticated:
-        return None
+    token_hash = optional_token_hash(call.request.header("authorization"))
+    return None if token_hash is None else call.ctx.token_owners.get(token_hash)
 
 
 def basic(call: Call, tx: Tx | RawTx) -> tuple[Room, Actor]:

@@ -6,7 +6,9 @@ from typing import Any
 
 from ..context import DAY
 from ..errors import BadInput, OpenGroupError, status_for
+from ..rules.ids import parse_room_id
 from ..store import auth as token_store
+from ..store.access import RoomAccess, rooms_access
 from ..store.database import RawTx
 from . import access
 from .call import Call, Reply
@@ -31,11 +33,23 @@ def compact_poll(call: Call) -> Reply:
     if len(requests) > call.ctx.config.max_poll_rooms:
         raise BadInput(f"at most {call.ctx.config.max_poll_rooms} rooms per compact_poll")
     entries = [_parse_entry(entry) for entry in requests]
+    targets = [_target(room_id, token) for room_id, token, _, _ in entries]
+    asked = [target for target in targets if not isinstance(target, OpenGroupError)]
     with call.ctx.db.read_raw() as rtx:
-        return {"results": [_poll_one(call, rtx, *entry) for entry in entries]}
+        found = iter(rooms_access(rtx, asked))
+        results = [
+            _poll_one(
+                call, rtx, entry, target, None if isinstance(target, Exception) else next(found)
+            )
+            for entry, target in zip(entries, targets, strict=True)
+        ]
+    return {"results": results}
 
 
-def _parse_entry(entry: Any) -> tuple[Any, str, int | None, int | None]:
+PollEntry = tuple[Any, str, int | None, int | None]
+
+
+def _parse_entry(entry: Any) -> PollEntry:
     if not isinstance(entry, dict):
         raise BadInput("every compact_poll request must be an object")
     room_id, token, after_message, after_deletion = (entry.get(name) for name in _POLL_FIELDS)
@@ -51,17 +65,27 @@ def _parse_entry(entry: Any) -> tuple[Any, str, int | None, int | None]:
     )
 
 
+def _target(room_id: Any, token: str) -> tuple[str, bytes | None] | OpenGroupError:
+    """(room id, token hash) to look up, or the error this room's result reports."""
+    try:
+        return parse_room_id(room_id), access.optional_token_hash(token)
+    except OpenGroupError as error:
+        return error
+
+
 def _poll_one(
     call: Call,
     rtx: RawTx,
-    room_id: str,
-    token: str,
-    after_message: int | None,
-    after_deletion: int | None,
+    entry: PollEntry,
+    target: tuple[str, bytes | None] | OpenGroupError,
+    found: RoomAccess | None,
 ) -> Reply:
     """One room's result: always the full object, so clients never drop the room."""
+    room_id, _, after_message, after_deletion = entry
     try:
-        room_access, _ = access.authorize(call, rtx, room_id, token, with_moderators=True)
+        if isinstance(target, OpenGroupError):
+            raise target
+        room_access, _ = access.check_access(call, found, target[1])
         return {
             "room_id": room_id,
             "status_code": 200,

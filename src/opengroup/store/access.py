@@ -3,9 +3,11 @@ authenticated request, so it is plain SQL (see database.RawTx)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
-from .database import RawTx
+from .database import RawTx, Row
 from .rooms import Room
 
 
@@ -23,39 +25,62 @@ class RoomAccess:
     moderators: list[str] | None  # the room's and global moderators, sorted; when asked for
 
 
-_ROOM_ACCESS_SQL = """
+_ACCESS_COLUMNS = """
 SELECT r.pk, r.id, r.name, r.image_id, r.message_seq, r.deletion_seq,
        t.session_id, t.claimed, t.created_at, t.last_used_at,
        EXISTS (SELECT 1 FROM bans b WHERE b.room_pk = r.pk AND b.session_id = t.session_id),
        EXISTS (SELECT 1 FROM moderators m WHERE m.room_pk = r.pk AND m.session_id = t.session_id)
-       OR EXISTS (SELECT 1 FROM global_moderators g WHERE g.session_id = t.session_id){moderators}
+       OR EXISTS (SELECT 1 FROM global_moderators g WHERE g.session_id = t.session_id)"""
+_ROOM_ACCESS_SQL = f"""{_ACCESS_COLUMNS}
 FROM rooms r LEFT JOIN tokens t ON t.token_hash = ? AND t.room_pk = r.pk
 WHERE r.id = ?
 """
-# Every poll reports each room's moderators: one more column instead of one more query.
-# Session ids are hex, so a comma cannot occur inside one.
-_MODERATORS_COLUMN = """,
-       (SELECT {aggregate}(session_id, ',') FROM (
+# compact_poll asks about all its rooms in one statement: the rooms and tokens as a VALUES
+# list, joined as above, plus each room's moderators (every result lists them; one column
+# instead of one query per room). Session ids are hex, so no comma occurs inside one.
+# PostgreSQL needs the types of VALUES parameters spelled out.
+_ROOMS_ACCESS_SQL = f"""
+WITH asked(n, room_id, token_hash) AS (VALUES {{rows}})
+{_ACCESS_COLUMNS},
+       (SELECT {{aggregate}}(session_id, ',') FROM (
           SELECT session_id FROM moderators WHERE room_pk = r.pk
-          UNION SELECT session_id FROM global_moderators) all_moderators)"""
-_QUERIES = {
-    (postgres, with_moderators): _ROOM_ACCESS_SQL.format(
-        moderators=_MODERATORS_COLUMN.format(aggregate="string_agg" if postgres else "group_concat")
-        if with_moderators
-        else ""
+          UNION SELECT session_id FROM global_moderators) all_moderators),
+       a.n
+FROM asked a JOIN rooms r ON r.id = a.room_id
+LEFT JOIN tokens t ON t.token_hash = a.token_hash AND t.room_pk = r.pk
+"""
+_VALUES_ROW = {False: "(?, ?, ?)", True: "(?::integer, ?::text, ?::bytea)"}
+
+
+@lru_cache(maxsize=64)
+def rooms_access_sql(postgres: bool, count: int) -> str:
+    return _ROOMS_ACCESS_SQL.format(
+        rows=", ".join([_VALUES_ROW[postgres]] * count),
+        aggregate="string_agg" if postgres else "group_concat",
     )
-    for postgres in (False, True)
-    for with_moderators in (False, True)
-}
 
 
-def room_access(
-    rtx: RawTx, room_id: str, token_hash: bytes | None, *, with_moderators: bool = False
-) -> RoomAccess | None:
+def room_access(rtx: RawTx, room_id: str, token_hash: bytes | None) -> RoomAccess | None:
     """None when the room does not exist. A token of another room counts as no token."""
-    row = rtx.one(_QUERIES[rtx.postgres, with_moderators], (token_hash or b"", room_id))
-    if row is None:
-        return None
+    row = rtx.one(_ROOM_ACCESS_SQL, (token_hash or b"", room_id))
+    return None if row is None else _access_of(row, moderators=None)
+
+
+def rooms_access(rtx: RawTx, asked: Sequence[tuple[str, bytes | None]]) -> list[RoomAccess | None]:
+    """room_access (with moderators) of several (room id, token hash) pairs in one query, in
+    the order asked; None where the room does not exist."""
+    if not asked:
+        return []
+    params: list[object] = []
+    for n, (room_id, token_hash) in enumerate(asked):
+        params += (n, room_id, token_hash or b"")
+    found: list[RoomAccess | None] = [None] * len(asked)
+    for row in rtx.all(rooms_access_sql(rtx.postgres, len(asked)), params):
+        found[row[13]] = _access_of(row, moderators=sorted(row[12].split(",")) if row[12] else [])
+    return found
+
+
+def _access_of(row: Row, moderators: list[str] | None) -> RoomAccess:
     return RoomAccess(
         room=Room(row[0], row[1], row[2], row[3]),
         message_seq=int(row[4]),
@@ -66,9 +91,5 @@ def room_access(
         token_last_used_at=row[9] or 0.0,
         banned=bool(row[10]),
         moderator=bool(row[11]),
-        moderators=_split_moderators(row[12]) if with_moderators else None,
+        moderators=moderators,
     )
-
-
-def _split_moderators(joined: str | None) -> list[str]:
-    return sorted(joined.split(",")) if joined else []
