@@ -1,6 +1,6 @@
 """The two floors of the benchmark, on the same stack as the server (uvicorn with uvloop and
-httptools; the onion paths as a bare ASGI app in front of Starlette, as the server's
-OnionFrontDoor; the server's crypto): what the HTTP and crypto layers alone allow.
+httptools; the onion paths through the server's own OnionFrontDoor, ahead of Starlette; the
+server's crypto): what the HTTP and crypto layers alone allow.
 
     POST /loki/v3/lsrpc         floor (1): read the body, decrypt the v3 onion envelope,
                                 encrypt a fixed reply, answer it base64; no database
@@ -26,12 +26,10 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp
 
 from opengroup.crypto import BadEnvelope, ServerKeys, open_onion_request
-from opengroup.onion_asgi import respond
-from opengroup.transport.body import BodyTooLarge, read_body
-from opengroup.transport.onion import ONION_BODY_LIMIT
+from opengroup.onion_asgi import OnionFrontDoor
 
 KEY_ENV = "OPENGROUP_BENCH_FLOOR_KEY"
 # What an empty compact_poll of one room answers: a realistic size for the fixed reply.
@@ -57,28 +55,12 @@ def echo(body: bytes) -> tuple[int, bytes]:
     return 200, base64.b64encode(cipher.encrypt(FIXED_REPLY))
 
 
-class FloorFrontDoor:
-    """The onion floors as the server answers onion requests (opengroup.onion_asgi)."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        hop = ONION_FLOORS.get(scope["path"]) if scope["type"] == "http" else None
-        if hop is None:
-            await self.app(scope, receive, send)
-            return
-        try:
-            body = await read_body(scope, receive, ONION_BODY_LIMIT)
-        except BodyTooLarge:
-            await respond(send, 413, b"Request too large")
-            return
-        status, reply = await run_in_threadpool(echo, body) if hop else echo(body)
-        await respond(send, status, reply)
+async def onion_inline(body: bytes) -> tuple[int, bytes]:
+    return echo(body)
 
 
-# path -> whether the request hops to a worker thread
-ONION_FLOORS = {"/loki/v3/lsrpc": False, "/threadpool/v3/lsrpc": True}
+async def onion_threadpool(body: bytes) -> tuple[int, bytes]:
+    return await run_in_threadpool(echo, body)
 
 
 async def hello(request: Request) -> Response:
@@ -88,13 +70,12 @@ async def hello(request: Request) -> Response:
 def create_app() -> ASGIApp:
     global KEYS
     KEYS = _keys()
-    return FloorFrontDoor(
-        Starlette(
-            routes=[
-                Route("/hello", hello, methods=["GET"]),
-                Route("/", hello, methods=["GET"]),
-            ]
-        )
+    hello_app = Starlette(
+        routes=[Route("/hello", hello, methods=["GET"]), Route("/", hello, methods=["GET"])]
+    )
+    # The server's own front door for onion requests, with the floors as its handlers.
+    return OnionFrontDoor(
+        hello_app, {"/loki/v3/lsrpc": onion_inline, "/threadpool/v3/lsrpc": onion_threadpool}
     )
 
 

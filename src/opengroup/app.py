@@ -25,7 +25,7 @@ from .config import Config, load_config
 from .context import ServerContext, open_context
 from .endpoints.routes import dispatch, is_heavy
 from .jobs import record_token_uses, run_periodic_jobs
-from .onion_asgi import INLINE_BODY_BYTES, OnionFrontDoor
+from .onion_asgi import INLINE_BODY_BYTES, onion_front_door
 from .openapi import openapi_document
 from .transport.body import BodyTooLarge, read_limited_body
 from .transport.legacy import LEGACY_BODY_LIMIT, LEGACY_PREFIX, to_api_request
@@ -117,7 +117,7 @@ def create_app(config: Config, context: ServerContext | None = None) -> ASGIApp:
     )
     if context is not None:
         app.state.ctx = context
-    return OnionFrontDoor(app, lambda: _app_ctx(app))
+    return onion_front_door(app, lambda: _app_ctx(app))
 
 
 def _app_ctx(app: Starlette) -> ServerContext:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Mapping
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect
@@ -42,16 +42,20 @@ INLINE_BODY_BYTES = 64 * 1024
 _TEXT = (b"content-type", b"text/plain; charset=utf-8")
 
 
-class OnionFrontDoor:
-    """Requests for an onion path are answered here; anything else goes to `app`."""
+OnionHandler = Callable[[bytes], Awaitable[tuple[int, bytes]]]  # body -> (status, reply)
 
-    def __init__(self, app: ASGIApp, context: Callable[[], ServerContext]) -> None:
+
+class OnionFrontDoor:
+    """POST to one of `paths` is read (up to the onion limit), handed to that path's handler
+    and answered; other methods there get 405, other paths go on to `app`."""
+
+    def __init__(self, app: ASGIApp, paths: Mapping[str, OnionHandler]) -> None:
         self.app = app
-        self.context = context
+        self.paths = paths
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        version = ONION_PATHS.get(scope["path"]) if scope["type"] == "http" else None
-        if version is None:
+        handler = self.paths.get(scope["path"]) if scope["type"] == "http" else None
+        if handler is None:
             await self.app(scope, receive, send)
             return
         if scope["method"] != "POST":
@@ -66,7 +70,7 @@ class OnionFrontDoor:
             return
         started = time.perf_counter()
         try:
-            status, reply = await handle_onion(version, self.context(), body)
+            status, reply = await handler(body)
         except Exception:
             # dispatch() answers every API error itself; this is a bug, logged in full.
             log.exception("onion request failed")
@@ -75,6 +79,15 @@ class OnionFrontDoor:
             metrics.record_onion_failure()
         metrics.record_http("onion", time.perf_counter() - started)
         await respond(send, status, reply)
+
+
+def onion_front_door(app: ASGIApp, context: Callable[[], ServerContext]) -> OnionFrontDoor:
+    """The server's: every onion path, each with its envelope version."""
+
+    def handler(version: OnionVersion) -> OnionHandler:
+        return lambda body: handle_onion(version, context(), body)
+
+    return OnionFrontDoor(app, {path: handler(version) for path, version in ONION_PATHS.items()})
 
 
 async def handle_onion(version: OnionVersion, ctx: ServerContext, body: bytes) -> tuple[int, bytes]:
