@@ -170,3 +170,22 @@ def test_empty_poll(client: CheckedClient) -> None:
 def test_malformed_poll_is_400(client: CheckedClient, body: dict[str, Any]) -> None:
     reply = client.request("POST", "compact_poll", body=body, headers={})
     assert status(reply) == 400
+
+
+def test_a_moderator_of_the_room_and_of_the_server_is_listed_once(
+    client: CheckedClient,
+    server: Server,
+    join: Callable[..., Member],
+    poll_room: tuple[str, SessionKeys],
+    global_moderator: SessionKeys,
+) -> None:
+    room, moderator = poll_room
+    server.add_moderator(global_moderator.session_id, room)
+    member = join(room)
+    (result,) = poll(client, {"room_id": room, "auth_token": member.token})
+    check_result(result, room, 200)
+    listed = result["moderators"]
+    assert listed.count(global_moderator.session_id) == 1, listed
+    assert moderator.session_id in listed
+    assert listed == sorted(listed)
+    assert sorted(member.get("moderators")["moderators"]) == listed
