@@ -372,6 +372,13 @@ async def _measure_cpu(stats: Stats, start: float, end: float) -> None:
     stats.cpu = _cpu() - before
 
 
+# Closed-loop connections are replaced after this many requests, as Service Nodes' connections
+# come and go. With several worker processes, whichever worker accepts a connection serves it
+# to the end: 8 connections kept for a whole row could all land on one worker (seen: a
+# "2 workers" row that used one core).
+RECONNECT_EVERY = 200
+
+
 async def closed_loop(job: Job, workload: Workload, t0: float, stats: Stats) -> None:
     start, end = t0 + job.warmup, t0 + job.warmup + job.duration
     conns = [await HttpConnection.open(job.host, job.port) for _ in range(job.connections)]
@@ -381,10 +388,17 @@ async def closed_loop(job: Job, workload: Workload, t0: float, stats: Stats) -> 
     async def run(i: int) -> None:
         conn = conns[i]
         monotonic = time.monotonic
+        sent_here = 0
         while True:
             sent = monotonic()
             if sent >= end:
                 break
+            if sent_here == RECONNECT_EVERY:
+                conn.close()
+                conn = await HttpConnection.open(job.host, job.port)
+                sent_here = 0
+                continue
+            sent_here += 1
             kind, raw, check = workload.next(i)
             try:
                 status, body = await conn.request(raw)
