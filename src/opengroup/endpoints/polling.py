@@ -39,7 +39,11 @@ def compact_poll(call: Call) -> Reply:
         found = iter(rooms_access(rtx, asked))
         results = [
             _poll_one(
-                call, rtx, entry, target, None if isinstance(target, Exception) else next(found)
+                call,
+                rtx,
+                entry,
+                target,
+                None if isinstance(target, OpenGroupError) else next(found),
             )
             for entry, target in zip(entries, targets, strict=True)
         ]

@@ -22,7 +22,7 @@ class RoomAccess:
     token_last_used_at: float
     banned: bool
     moderator: bool
-    moderators: list[str] | None  # the room's and global moderators, sorted; when asked for
+    moderators: list[str] | None  # the room's and global ones, sorted (rooms_access only)
 
 
 _ACCESS_COLUMNS = """
