@@ -252,7 +252,7 @@ def _derive_cipher(
 # ---------------------------------------------------------------------------- onion envelope
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class OnionEnvelope:
     """A v3 onion body: `[N uint32 LE][N bytes ciphertext][UTF-8 JSON metadata]`."""
 

@@ -12,7 +12,7 @@ if TYPE_CHECKING:
 Reply = dict[str, Any]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ApiRequest:
     """A v2 API request, whatever carried it.
 
@@ -31,7 +31,7 @@ class ApiRequest:
         return self.headers.get(name)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ApiResponse:
     status_code: int
     fields: Reply

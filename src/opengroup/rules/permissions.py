@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from ..errors import Forbidden, NotFound
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Actor:
     """An authenticated user in one room."""
 
@@ -26,7 +26,7 @@ def require_moderator(actor: Actor) -> None:
         raise Forbidden("moderator required")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class OwnedMessage:
     server_id: int
     session_id: str

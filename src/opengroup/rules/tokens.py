@@ -32,7 +32,7 @@ def parse_token(value: str | None) -> bytes:
     return bytes.fromhex(value)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class TokenState:
     room_pk: int
     session_id: str

@@ -12,7 +12,7 @@ from .rooms import Room
 from .schema import tokens, user_activity
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class TokenRecord:
     token_hash: bytes
     room_pk: int

@@ -30,7 +30,7 @@ _TEMP_PREFIX = ".upload-"
 STRAY_GRACE_SECONDS = 600
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class FileRecord:
     id: int
     room_pk: int

@@ -10,7 +10,7 @@ from .database import RawTx, Tx, as_raw
 from .rooms import Room
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Message:
     server_id: int
     session_id: str
@@ -19,14 +19,14 @@ class Message:
     signature: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class MessageOwner:
     server_id: int
     session_id: str
     deleted: bool
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Deletion:
     id: int
     message_id: int

@@ -10,7 +10,7 @@ from .database import Tx, dialect_insert
 from .schema import files, messages, rooms, server_meta, user_activity
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Room:
     pk: int
     id: str
