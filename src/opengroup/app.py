@@ -24,7 +24,7 @@ from . import metrics, monitoring, web
 from .config import Config, load_config
 from .context import ServerContext, open_context
 from .endpoints.routes import dispatch, is_heavy
-from .jobs import record_token_uses, run_periodic_jobs
+from .jobs import checkpoints, record_token_uses, run_periodic_jobs
 from .onion_asgi import INLINE_BODY_BYTES, onion_front_door
 from .openapi import openapi_document
 from .transport.body import BodyTooLarge, read_limited_body
@@ -88,7 +88,11 @@ def create_app(config: Config, context: ServerContext | None = None) -> ASGIApp:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        ctx = context if context is not None else await run_in_threadpool(open_context, config)
+        ctx = (
+            context
+            if context is not None
+            else await run_in_threadpool(open_context, config, background_checkpoints=True)
+        )
         app.state.ctx = ctx
         # Everything loaded so far lives as long as the process: keep the garbage collector
         # from walking it again on every full collection of request garbage.
@@ -98,6 +102,8 @@ def create_app(config: Config, context: ServerContext | None = None) -> ASGIApp:
             asyncio.create_task(run_periodic_jobs(ctx)),
             asyncio.create_task(record_token_uses(ctx)),
         ]
+        if ctx.db.is_sqlite:
+            jobs.append(asyncio.create_task(checkpoints(ctx)))
         try:
             yield
         finally:

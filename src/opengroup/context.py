@@ -96,14 +96,15 @@ class ServerContext:
         self.db.dispose()
 
 
-def open_context(config: Config) -> ServerContext:
+def open_context(config: Config, *, background_checkpoints: bool = False) -> ServerContext:
     """Open (and on first use create) the data directory, key, database and files directory.
 
     Schema migrations run here, under a lock, so every entry point works on a current schema.
+    `background_checkpoints`: see Database; only for a process that runs `jobs.checkpoints`.
     """
     config.data_path.mkdir(parents=True, exist_ok=True)
     keys = load_or_create_server_keys(config.key_path)
-    db = Database(config.sqlalchemy_url)
+    db = Database(config.sqlalchemy_url, background_checkpoints=background_checkpoints)
     migrate(db)
     blobs = BlobStore(config.files_path)
     blobs.ensure()

