@@ -138,7 +138,8 @@ def secret_comparisons(source: str) -> list[str]:
             continue
         for operand in operands:
             name = _compared_name(operand)
-            if name and SECRET_NAME.search(name.lower()):
+            # An UPPER_CASE name is a constant (a size such as TOKEN_BYTES), never a secret.
+            if name and not name.isupper() and SECRET_NAME.search(name.lower()):
                 found.append(f"{node.lineno}: {ast.unparse(node)}")
                 break
     return found
@@ -150,6 +151,7 @@ def test_the_audit_finds_a_secret_compared_with_equality() -> None:
     assert secret_comparisons("ok = expected_tag == data[-16:]")
     assert not secret_comparisons("q = tokens.c.token_hash == token_hash")
     assert not secret_comparisons("ok = len(signature) != 64")
+    assert not secret_comparisons("ok = len(token) != TOKEN_BYTES")
     assert not secret_comparisons("ok = hmac.compare_digest(token, sent)")
 
 

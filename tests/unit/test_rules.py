@@ -58,7 +58,19 @@ def test_tokens_are_48_random_bytes_hashed_for_storage() -> None:
     assert hash_token(token) != token and len(hash_token(token)) == 32
 
 
-@pytest.mark.parametrize("value", [None, "", "zz" * 48, "ab" * 47, "ab" * 49])
+@pytest.mark.parametrize(
+    "value",
+    [
+        None,
+        "",
+        "zz" * 48,
+        "ab" * 47,
+        "ab" * 49,
+        "ab " * 32,  # 96 characters, but only 32 bytes once fromhex skips the spaces
+        "ab" * 47 + "aé",
+        "ab" * 47 + "\u0661\u0662",  # digits, but not ASCII ones
+    ],
+)
 def test_malformed_tokens_are_unauthenticated(value: str | None) -> None:
     with pytest.raises(Unauthenticated):
         parse_token(value)

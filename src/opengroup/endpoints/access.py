@@ -78,18 +78,32 @@ def check_access(
     return access, Actor(access.session_id, access.moderator)
 
 
-def known_token_owner(call: Call) -> str | None:
-    """The Session ID of the Authorization header's token if this process has seen it before
-    (see TokenOwners); says nothing about whether the token is still valid."""
-    token_hash = optional_token_hash(call.request.header("authorization"))
+def known_token_owner(call: Call, token_hash: bytes | None) -> str | None:
+    """The Session ID of a token if this process has seen it before (see TokenOwners); says
+    nothing about whether the token is still valid."""
     return None if token_hash is None else call.ctx.token_owners.get(token_hash)
+
+
+Credentials = tuple[str, bytes | None]  # (room id, token hash)
+
+
+def header_credentials(call: Call) -> Credentials:
+    """The Room header's room id (400 if missing or malformed) and the Authorization header's
+    token hash (None if missing or malformed), worked out before any transaction."""
+    room_id = parse_room_id(required_room_header(call))
+    return room_id, optional_token_hash(call.request.header("authorization"))
 
 
 def basic(call: Call, tx: Tx | RawTx) -> tuple[Room, Actor]:
     """Room header + Authorization header of a user allowed in that room."""
-    access, actor = authorize(
-        call, tx, required_room_header(call), call.request.header("authorization")
-    )
+    return basic_as(call, tx, header_credentials(call))
+
+
+def basic_as(call: Call, tx: Tx | RawTx, credentials: Credentials) -> tuple[Room, Actor]:
+    """`basic` with the headers already parsed: a writer parses them before it takes the
+    writers' lock."""
+    room_id, token_hash = credentials
+    access, actor = check_access(call, room_access(as_raw(tx), room_id, token_hash), token_hash)
     return access.room, actor
 
 

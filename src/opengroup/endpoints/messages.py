@@ -50,21 +50,22 @@ def post_message(call: Call) -> Reply:
         raise BadInput("'timestamp' must be a number")
     if not isinstance(body.get("public_key"), str | None):
         raise BadInput("'public_key' must be a string")
-    verified_for = _signed_by_known_owner(call, data, signature)
+    # Everything that needs no database is done before the writers' lock is taken.
+    credentials = access.header_credentials(call)
+    verified_for = _signed_by_known_owner(call, credentials[1], data, signature)
+    data_text, signature_text = (
+        base64.b64encode(data).decode(),
+        base64.b64encode(signature).decode(),
+    )
     with ctx.db.write_raw() as tx:
-        room, actor = access.basic(call, tx)
+        room, actor = access.basic_as(call, tx, credentials)
         if actor.session_id != verified_for and not _signature_valid(call, actor, data, signature):
             raise BadInput("invalid signature")
         timestamp = int(ctx.clock() * 1000)
         since = timestamp - int(ctx.config.rate_limit_seconds * 1000)
         ctx.rate_limit.check(message_store.count_posts_since(tx, room, actor.session_id, since))
         message = message_store.insert_message(
-            tx,
-            room,
-            actor.session_id,
-            timestamp,
-            base64.b64encode(data).decode(),
-            base64.b64encode(signature).decode(),
+            tx, room, actor.session_id, timestamp, data_text, signature_text
         )
     return {"message": message_json(message)}
 
@@ -75,12 +76,14 @@ def _signature_valid(call: Call, actor: Actor, data: bytes, signature: bytes) ->
     return verify_session_signature(session_public_key(actor.session_id), data, signature)
 
 
-def _signed_by_known_owner(call: Call, data: bytes, signature: bytes) -> str | None:
+def _signed_by_known_owner(
+    call: Call, token_hash: bytes | None, data: bytes, signature: bytes
+) -> str | None:
     """The token's owner, when it is known already and signed `data`: checked before the
     write transaction, so that SQLite's write lock is not held for the verification. The
     transaction still decides whether the token is valid, and checks signatures this could
     not."""
-    owner = access.known_token_owner(call)
+    owner = access.known_token_owner(call, token_hash)
     if owner is None or not call.ctx.config.verify_signatures:
         return None
     return owner if verify_session_signature(session_public_key(owner), data, signature) else None

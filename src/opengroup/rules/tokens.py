@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import re
 import secrets
 from dataclasses import dataclass
 
@@ -14,7 +13,6 @@ PENDING_TOKEN_SECONDS = 600
 # Writing "last used" on every poll would make each poll a write; once per interval is enough
 # to keep a 7-day expiry and a 7-day member count accurate.
 TOKEN_TOUCH_INTERVAL_SECONDS = 300
-_TOKEN_HEX = re.compile(r"[0-9a-fA-F]{96}")
 
 
 def new_token() -> bytes:
@@ -26,10 +24,18 @@ def hash_token(token: bytes) -> bytes:
 
 
 def parse_token(value: str | None) -> bytes:
-    """The Authorization header's hex token as bytes; 401 when missing or malformed."""
-    if not value or not _TOKEN_HEX.fullmatch(value):
+    """The Authorization header's hex token as bytes; 401 when missing or malformed.
+
+    bytes.fromhex instead of a regex: every room of every poll comes through here."""
+    if not value or len(value) != 2 * TOKEN_BYTES:
         raise Unauthenticated("missing or malformed auth token")
-    return bytes.fromhex(value)
+    try:
+        token = bytes.fromhex(value)
+    except ValueError:
+        raise Unauthenticated("missing or malformed auth token") from None
+    if len(token) != TOKEN_BYTES:  # fromhex skips whitespace between bytes
+        raise Unauthenticated("missing or malformed auth token")
+    return token
 
 
 @dataclass(slots=True)

@@ -33,6 +33,13 @@ class SQLiteWriteLock:
 
     @contextmanager
     def held(self) -> Iterator[None]:
+        self.acquire()
+        try:
+            yield
+        finally:
+            self.release()
+
+    def acquire(self) -> None:
         # Bounded like SQLite's busy timeout: a thread that never releases (a bug) costs
         # the others a clear error, not a hang.
         if not self._thread_lock.acquire(timeout=self._timeout):
@@ -44,11 +51,14 @@ class SQLiteWriteLock:
                 # one write transaction (whose BEGIN SQLite itself bounds), and a process
                 # that dies releases it.
                 fcntl.flock(fd, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                if fd is not None:
-                    fcntl.flock(fd, fcntl.LOCK_UN)
+        except BaseException:
+            self._thread_lock.release()
+            raise
+
+    def release(self) -> None:
+        try:
+            if self._fd is not None:
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
         finally:
             self._thread_lock.release()
 

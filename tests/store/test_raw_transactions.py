@@ -1,0 +1,65 @@
+"""Database.read_raw() and write_raw(): commit, roll back, nest, and report storage errors the
+way every other transaction does (both engines)."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+
+from opengroup.errors import StorageFailure
+from opengroup.store import Database
+
+from .helpers import make_room, open_database
+
+
+def _name(db: Database, pk: int) -> str:
+    with db.read_raw() as tx:
+        row = tx.one("SELECT name FROM rooms WHERE pk = ?", (pk,))
+    assert row is not None
+    return str(row[0])
+
+
+def _rename(db: Database, pk: int, name: str) -> None:
+    with db.write_raw() as tx:
+        tx.run("UPDATE rooms SET name = ? WHERE pk = ?", (name, pk))
+
+
+def test_a_write_commits_and_a_failed_one_rolls_back(db_url: str) -> None:
+    db = open_database(db_url)
+    room = make_room(db)
+    _rename(db, room.pk, "committed")
+    with pytest.raises(ValueError, match="handler bug"), db.write_raw() as tx:
+        tx.run("UPDATE rooms SET name = ? WHERE pk = ?", ("rolled back", room.pk))
+        raise ValueError("handler bug")
+    assert _name(db, room.pk) == "committed"
+    db.dispose()
+
+
+def test_sqlite_errors_are_storage_failures_and_release_the_writers(tmp_path: Path) -> None:
+    # SQLite reports a missing table as an OperationalError, as it does a full disk.
+    db = open_database(f"sqlite:///{tmp_path / 'raw.db'}")
+    room = make_room(db)
+    with pytest.raises(StorageFailure), db.write_raw() as tx:
+        tx.run("UPDATE no_such_table SET x = 1")
+    with pytest.raises(StorageFailure), db.read_raw() as tx:
+        tx.one("SELECT x FROM no_such_table")
+    # The writers' lock was given back: another thread writes at once.
+    other = threading.Thread(target=_rename, args=(db, room.pk, "after the failure"))
+    other.start()
+    other.join(5)
+    assert not other.is_alive()
+    assert _name(db, room.pk) == "after the failure"
+    db.dispose()
+
+
+def test_a_read_nested_in_a_write_sees_the_last_commit(db_url: str) -> None:
+    db = open_database(db_url)
+    room = make_room(db)
+    _rename(db, room.pk, "before")
+    with db.write_raw() as tx:
+        tx.run("UPDATE rooms SET name = ? WHERE pk = ?", ("inside", room.pk))
+        assert _name(db, room.pk) == "before"  # another connection, another snapshot
+    assert _name(db, room.pk) == "inside"
+    db.dispose()
