@@ -13,7 +13,7 @@ from opengroup.rules.limits import (
     check_upload_quota,
 )
 from opengroup.rules.permissions import Actor, OwnedMessage, check_can_ban, check_can_delete
-from opengroup.rules.tokens import TokenPolicy, TokenState, hash_token, new_token, parse_token
+from opengroup.rules.tokens import TokenPolicy, hash_token, new_token, parse_token
 
 ALICE = "05" + "a" * 64
 BOB = "05" + "b" * 64
@@ -78,10 +78,10 @@ def test_malformed_tokens_are_unauthenticated(value: str | None) -> None:
 
 def test_token_expiry() -> None:
     policy = TokenPolicy(expiry_seconds=100)
-    pending = TokenState(1, ALICE, claimed=False, created_at=0, last_used_at=0)
-    claimed = TokenState(1, ALICE, claimed=True, created_at=0, last_used_at=50)
-    assert policy.is_live(pending, 599) and not policy.is_live(pending, 600)
-    assert policy.is_live(claimed, 149) and not policy.is_live(claimed, 150)
+    pending = {"claimed": False, "created_at": 0, "last_used_at": 0}
+    claimed = {"claimed": True, "created_at": 0, "last_used_at": 50}
+    assert policy.is_live(**pending, now=599) and not policy.is_live(**pending, now=600)
+    assert policy.is_live(**claimed, now=149) and not policy.is_live(**claimed, now=150)
 
 
 def test_delete_is_all_or_nothing() -> None:
@@ -126,8 +126,7 @@ def test_base64_size_floor_never_exceeds_the_real_size(size: int) -> None:
 
 
 def test_tokens_in_use_are_refreshed_well_within_a_short_expiry() -> None:
-    used_at_zero = TokenState(1, ALICE, claimed=True, created_at=0, last_used_at=0)
     week = TokenPolicy(expiry_seconds=7 * 86_400)
-    assert not week.needs_touch(used_at_zero, 299) and week.needs_touch(used_at_zero, 300)
+    assert not week.needs_touch(0, now=299) and week.needs_touch(0, now=300)
     short = TokenPolicy(expiry_seconds=8)
-    assert not short.needs_touch(used_at_zero, 1.9) and short.needs_touch(used_at_zero, 2)
+    assert not short.needs_touch(0, now=1.9) and short.needs_touch(0, now=2)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from ..errors import BadInput, NotFound, Unauthenticated
 from ..rules.ids import parse_room_id
 from ..rules.permissions import Actor, require_moderator, require_not_banned
-from ..rules.tokens import TokenState, hash_token, parse_token
+from ..rules.tokens import hash_token, parse_token
 from ..store import Tx
 from ..store import moderation as moderation_store
 from ..store import rooms as room_store
@@ -62,18 +62,12 @@ def check_access(
     if token_hash is None or access.session_id is None or not access.claimed:
         raise Unauthenticated("unknown auth token")
     now = call.ctx.clock()
-    state = TokenState(
-        access.room.pk,
-        access.session_id,
-        access.claimed,
-        access.token_created_at,
-        access.token_last_used_at,
-    )
-    if not call.ctx.token_policy.is_live(state, now):
+    policy = call.ctx.token_policy
+    if not policy.is_live(access.claimed, access.token_created_at, access.token_last_used_at, now):
         raise Unauthenticated("auth token expired")
     require_not_banned(access.banned)
     call.ctx.token_owners.remember(token_hash, access.session_id)
-    if call.ctx.token_policy.needs_touch(state, now):
+    if policy.needs_touch(access.token_last_used_at, now):
         call.ctx.token_uses.add(token_hash, access.room.pk, access.session_id)
     return access, Actor(access.session_id, access.moderator)
 

@@ -16,7 +16,6 @@ from .messages import poll_room
 from .parsing import json_object, optional_int
 
 MEMBER_WINDOW_SECONDS = 7 * DAY
-_POLL_FIELDS = ("room_id", "auth_token", "from_message_server_id", "from_deletion_server_id")
 
 
 def member_count(call: Call) -> Reply:
@@ -56,7 +55,9 @@ PollEntry = tuple[Any, str, int | None, int | None]
 def _parse_entry(entry: Any) -> PollEntry:
     if not isinstance(entry, dict):
         raise BadInput("every compact_poll request must be an object")
-    room_id, token, after_message, after_deletion = (entry.get(name) for name in _POLL_FIELDS)
+    room_id, token = entry.get("room_id"), entry.get("auth_token")
+    after_message = entry.get("from_message_server_id")
+    after_deletion = entry.get("from_deletion_server_id")
     if not isinstance(room_id, str):
         raise BadInput("'room_id' must be a string")
     if not isinstance(token, str | None):

@@ -38,26 +38,18 @@ def parse_token(value: str | None) -> bytes:
     return token
 
 
-@dataclass(slots=True)
-class TokenState:
-    room_pk: int
-    session_id: str
-    claimed: bool
-    created_at: float
-    last_used_at: float
-
-
 @dataclass(frozen=True, slots=True)
 class TokenPolicy:
     expiry_seconds: float
     pending_seconds: float = PENDING_TOKEN_SECONDS
 
-    def is_live(self, token: TokenState, now: float) -> bool:
-        if token.claimed:
-            return token.last_used_at + self.expiry_seconds > now
-        return token.created_at + self.pending_seconds > now
+    def is_live(self, claimed: bool, created_at: float, last_used_at: float, now: float) -> bool:
+        """A claimed token lives until unused for the expiry; a pending one for 10 minutes."""
+        if claimed:
+            return last_used_at + self.expiry_seconds > now
+        return created_at + self.pending_seconds > now
 
-    def needs_touch(self, token: TokenState, now: float) -> bool:
+    def needs_touch(self, last_used_at: float, now: float) -> bool:
         # A short expiry (tests, strict operators) needs "last used" refreshed well within it.
         interval = min(TOKEN_TOUCH_INTERVAL_SECONDS, self.expiry_seconds / 4)
-        return token.last_used_at + interval <= now
+        return last_used_at + interval <= now

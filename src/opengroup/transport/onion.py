@@ -45,7 +45,7 @@ def parse_inner_request(plaintext: bytes) -> ApiRequest:
     return ApiRequest(
         method=method.upper(),
         path=path,
-        query=dict(parse_qsl(query, keep_blank_values=True)),
+        query=dict(parse_qsl(query, keep_blank_values=True)) if query else {},
         headers=headers,
         body=None if body is None or body in NO_BODY else body.encode(),
         transport="onion",
