@@ -517,15 +517,17 @@ class Bench:
             try:
                 self.rows.append(self.idle_row("server idle after start (2 workers)", server))
                 refresh_cursors(data)
-                self.closed(
-                    f"poll, 2 workers: compact_poll K={s.rooms_per_client}",
-                    server,
-                    "poll",
-                    data.clients,
-                    data.server_public,
-                )
+                poll_row = f"poll, 2 workers: compact_poll K={s.rooms_per_client}"
+                self.closed(poll_row, server, "poll", data.clients, data.server_public)
+                if s.wrk:
+                    refresh_cursors(data)
+                    self.wrk_check(server, data.server_public, data.clients, poll_row, "poll")
                 if not s.quick:
                     self.closed("post, 2 workers", server, "post", data.clients, data.server_public)
+                    if s.wrk:
+                        self.wrk_check(
+                            server, data.server_public, data.clients, "post, 2 workers", "post"
+                        )
             finally:
                 server.stop()
 
@@ -791,32 +793,50 @@ class Bench:
         self, server: Subprocess, public: bytes, clients: list[ClientSpec], floors: bool
     ) -> None:
         s = self.s
-        targets = (
-            [("floor2: HTTP hello", "hello"), ("floor1: onion decrypt+encrypt", "onion")]
-            if floors
-            else [(f"poll: compact_poll K={s.rooms_per_client}", "poll")]
+        if floors:
+            self.wrk_check(server, public, clients, "floor2: HTTP hello", "hello")
+            self.wrk_check(server, public, clients, "floor1: onion decrypt+encrypt", "onion")
+            return
+        # The generator's row on the same 256 clients wrk replays (their tokens now touched,
+        # cursors fixed), run right after wrk's: the like-for-like comparison.
+        self.wrk_check(
+            server,
+            public,
+            clients,
+            f"poll K={s.rooms_per_client}, wrk's 256 clients (wrk comparison)",
+            "poll",
+            compare_on=clients[:256],
         )
-        for row_name, kind in targets:
-            self.log(f"wrk cross-check: {row_name}")
-            result = wrk.run(
-                kind, server, public, clients, self.work / f"wrk-{kind}", s.connections, s.duration
-            )
-            if kind == "poll":
-                # The same 256 clients wrk replayed (their tokens now touched, cursors fixed):
-                # the row of the Python generator that compares with wrk's.
-                row_name = f"poll K={s.rooms_per_client}, wrk's 256 clients (wrk comparison)"
-                self.closed(row_name, server, "poll", clients[:256], public)
-            mine = next((r for r in self.rows if r["name"] == row_name), None)
-            result["row"] = row_name
-            result["generator_rps"] = mine["rps"] if mine else None
-            result["generator_p50_ms"] = mine["p50_ms"] if mine else None
-            result["generator_cpu_s_per_1k"] = mine["gen_cpu_s_per_1k"] if mine else None
-            result["generator_server_cpu_s_per_1k"] = mine["server_cpu_s_per_1k"] if mine else None
-            self.checks.append(result)
-            self.log(
-                f"  wrk {result.get('rps', 0):.0f} req/s vs generator "
-                f"{(mine or {}).get('rps', 0):.0f} req/s"
-            )
+
+    def wrk_check(
+        self,
+        server: Subprocess,
+        public: bytes,
+        clients: list[ClientSpec],
+        row_name: str,
+        kind: str,
+        compare_on: list[ClientSpec] | None = None,
+    ) -> None:
+        """wrk on the workload of generator row `row_name` (run now on `compare_on`'s clients
+        if given, else already in the report)."""
+        s = self.s
+        self.log(f"wrk cross-check: {row_name}")
+        result = wrk.run(
+            kind, server, public, clients, self.work / f"wrk-{kind}", s.connections, s.duration
+        )
+        if compare_on is not None:
+            self.closed(row_name, server, kind, compare_on, public)
+        mine = next((r for r in reversed(self.rows) if r["name"] == row_name), None)
+        result["row"] = row_name
+        result["generator_rps"] = mine["rps"] if mine else None
+        result["generator_p50_ms"] = mine["p50_ms"] if mine else None
+        result["generator_cpu_s_per_1k"] = mine["gen_cpu_s_per_1k"] if mine else None
+        result["generator_server_cpu_s_per_1k"] = mine["server_cpu_s_per_1k"] if mine else None
+        self.checks.append(result)
+        self.log(
+            f"  wrk {result.get('rps', 0):.0f} req/s vs generator "
+            f"{(mine or {}).get('rps', 0):.0f} req/s"
+        )
 
     def run(self) -> None:
         started = time.monotonic()

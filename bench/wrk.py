@@ -6,6 +6,7 @@ same row, the generator is not what limits the measurement.
 
 from __future__ import annotations
 
+import random
 import re
 import resource
 import shutil
@@ -13,7 +14,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from .loadgen import ONION_PATH, Job, poll_plaintext, prebuilt
+from .loadgen import ONION_PATH, Job, poll_plaintext, post_request, prebuilt
 from .seed import ClientSpec
 from .servers import ROOT, Subprocess
 
@@ -52,8 +53,12 @@ def run(
         workdir.mkdir(parents=True, exist_ok=True)
         job = Job("closed", kind, "127.0.0.1", server.port, 0, 0, server_public=public)
         count = min(len(clients), 256)
+        rng = random.Random(count)
         for n in range(count):
-            _kind, raw, _check = prebuilt(kind, job, poll_plaintext(clients[n]))
+            if kind == "post":  # one signed message per client, posted again on every turn
+                _kind, raw, _check = post_request(job, clients[n], rng)
+            else:
+                _kind, raw, _check = prebuilt(kind, job, poll_plaintext(clients[n]))
             body = raw.split(b"\r\n\r\n", 1)[1]
             (workdir / f"{n + 1}.bin").write_bytes(body)
         argv += ["-s", str(SCRIPT), server.url, "--", str(workdir), str(count), ONION_PATH]
