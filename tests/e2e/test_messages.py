@@ -89,6 +89,26 @@ def test_public_key_comes_from_the_token(join: Callable[..., Member]) -> None:
     assert reply["message"]["public_key"] == member.session_id
 
 
+def test_naming_the_signer_does_not_make_someone_elses_signature_valid(
+    join: Callable[..., Member],
+) -> None:
+    """The server checks a post's signature against the sender the body names before its
+    write transaction; the token's owner still decides who posts and whose signature counts."""
+    member, alice = join(), SessionKeys.generate()
+    data = b"signed by alice, posted with someone else's token"
+    reply = member.post("messages", signed_body(alice, data, public_key=alice.session_id))
+    assert status(reply) == 400, reply
+    assert all(unb64(m["data"]) != data for m in member.messages())
+
+
+def test_the_named_sender_may_be_upper_case(join: Callable[..., Member]) -> None:
+    member = join()
+    named = "05" + member.session_id[2:].upper()
+    reply = member.post("messages", signed_body(member.keys, b"shouting", public_key=named))
+    assert status(reply) == 200, reply
+    assert reply["message"]["public_key"] == member.session_id
+
+
 def test_post_without_public_key_or_timestamp(join: Callable[..., Member]) -> None:
     """iOS omits public_key; timestamp is optional."""
     member = join()
