@@ -30,18 +30,19 @@ class RoomAccess:
 _ACCESS_COLUMNS = """
 SELECT r.pk, r.id, r.name, r.image_id, r.message_seq, r.deletion_seq,
        t.session_id, t.claimed, t.created_at, t.last_used_at,
-       EXISTS (SELECT 1 FROM bans b WHERE b.room_pk = r.pk AND b.session_id = t.session_id),
+       EXISTS (SELECT 1 FROM bans b WHERE b.room_pk = r.pk AND b.session_id = t.session_id)"""
+_ROOM_ACCESS_SQL = f"""{_ACCESS_COLUMNS},
        EXISTS (SELECT 1 FROM moderators m WHERE m.room_pk = r.pk AND m.session_id = t.session_id)
-       OR EXISTS (SELECT 1 FROM global_moderators g WHERE g.session_id = t.session_id)"""
-_ROOM_ACCESS_SQL = f"""{_ACCESS_COLUMNS}
+       OR EXISTS (SELECT 1 FROM global_moderators g WHERE g.session_id = t.session_id)
 FROM rooms r LEFT JOIN tokens t ON t.token_hash = ? AND t.room_pk = r.pk
 WHERE r.id = ?
 """
 # compact_poll asks about all its rooms in one statement: the rooms and tokens as a VALUES
 # list, joined as above, plus each room's moderators (every result lists them; one column
-# instead of one query per room). Session ids are hex, so no comma occurs inside one. UNION ALL
-# (deduplicated in Python) spares SQLite a temporary b-tree per room: ~10% of a poll's dispatch.
-# PostgreSQL needs the types of VALUES parameters spelled out.
+# instead of one query per room), which also tell whether the token's user is one. Session ids
+# are hex, so no comma occurs inside one. UNION ALL (deduplicated in Python) spares SQLite a
+# temporary b-tree per room: ~10% of a poll's dispatch. PostgreSQL needs the types of VALUES
+# parameters spelled out.
 _ROOMS_ACCESS_SQL = f"""
 WITH asked(n, room_id, token_hash) AS (VALUES {{rows}})
 {_ACCESS_COLUMNS},
@@ -66,7 +67,7 @@ def rooms_access_sql(postgres: bool, count: int) -> str:
 def room_access(rtx: RawTx, room_id: str, token_hash: bytes | None) -> RoomAccess | None:
     """None when the room does not exist. A token of another room counts as no token."""
     row = rtx.one(_ROOM_ACCESS_SQL, (_blob(token_hash), room_id))
-    return None if row is None else _access_of(row, moderators=None)
+    return None if row is None else _access_of(row, bool(row[11]), moderators=None)
 
 
 def rooms_access(rtx: RawTx, asked: Sequence[tuple[str, bytes | None]]) -> list[RoomAccess | None]:
@@ -79,8 +80,8 @@ def rooms_access(rtx: RawTx, asked: Sequence[tuple[str, bytes | None]]) -> list[
         params += (n, room_id, _blob(token_hash))
     found: list[RoomAccess | None] = [None] * len(asked)
     for row in rtx.all(rooms_access_sql(rtx.postgres, len(asked)), params):
-        moderators = sorted(set(row[12].split(","))) if row[12] else []
-        found[row[13]] = _access_of(row, moderators=moderators)
+        moderators = sorted(set(row[11].split(","))) if row[11] else []
+        found[row[12]] = _access_of(row, row[6] in moderators, moderators=moderators)
     return found
 
 
@@ -91,7 +92,7 @@ def _blob(token_hash: bytes | None) -> bytearray:
     return bytearray(token_hash or b"")
 
 
-def _access_of(row: Row, moderators: list[str] | None) -> RoomAccess:
+def _access_of(row: Row, moderator: bool, moderators: list[str] | None) -> RoomAccess:
     return RoomAccess(
         room=Room(row[0], row[1], row[2], row[3]),
         message_seq=int(row[4]),
@@ -101,6 +102,6 @@ def _access_of(row: Row, moderators: list[str] | None) -> RoomAccess:
         token_created_at=row[8] or 0.0,
         token_last_used_at=row[9] or 0.0,
         banned=bool(row[10]),
-        moderator=bool(row[11]),
+        moderator=moderator,
         moderators=moderators,
     )
