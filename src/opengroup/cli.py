@@ -22,7 +22,7 @@ from .config import SETTINGS, Config, ConfigError, load_config
 from .context import DAY, ServerContext, open_context
 from .crypto import CryptoError
 from .errors import OpenGroupError
-from .keys import KeyFileError
+from .crypto.keyfile import KeyFileError
 from .rules.ids import check_new_room_id, check_room_name, parse_room_id, parse_session_id
 from .rules.limits import check_size
 from .store import files as file_store

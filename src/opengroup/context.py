@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from .config import Config
 from .crypto import ServerKeys
-from .keys import load_or_create_server_keys
+from .crypto.keyfile import load_or_create_server_keys
 from .rules.ids import check_new_room_id
 from .rules.limits import PostRateLimit
 from .rules.tokens import TokenPolicy

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from opengroup.crypto import ServerKeys
-from opengroup.keys import load_or_create_server_keys
+from opengroup.crypto.keyfile import load_or_create_server_keys
 
 # Each crash point: the name of a function of `os` that, when called during key creation,
 # kills the process at once (as SIGKILL would at that instant).
@@ -25,7 +25,7 @@ def test_killed_while_creating_the_key(tmp_path: Path, crash_at: str) -> None:
         f"""
         import os, sys
         from pathlib import Path
-        from opengroup.keys import load_or_create_server_keys
+        from opengroup.crypto.keyfile import load_or_create_server_keys
 
         def crash(*args, **kwargs):
             os._exit(137)

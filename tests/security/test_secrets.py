@@ -222,7 +222,7 @@ def test_key_file_is_private_and_never_logged(live: RunningServer) -> None:
 def test_key_file_is_private_whatever_the_umask(tmp_path: Path) -> None:
     import os
 
-    from opengroup.keys import load_or_create_server_keys
+    from opengroup.crypto.keyfile import load_or_create_server_keys
 
     old = os.umask(0)
     try:

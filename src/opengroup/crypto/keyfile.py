@@ -6,7 +6,7 @@ import contextlib
 import os
 from pathlib import Path
 
-from .crypto import CryptoError, ServerKeys
+from . import CryptoError, ServerKeys
 
 
 class KeyFileError(RuntimeError):
