@@ -1,5 +1,5 @@
 """The two floors of the benchmark, on the same stack as the server (uvicorn with uvloop and
-httptools; the onion paths through the server's own OnionFrontDoor, ahead of Starlette; the
+httptools; the onion paths through the server's own FrontDoor, ahead of Starlette; the
 server's crypto): what the HTTP and crypto layers alone allow.
 
     POST /loki/v3/lsrpc         floor (1): read the body, decrypt the v3 onion envelope,
@@ -29,7 +29,8 @@ from starlette.routing import Route
 from starlette.types import ASGIApp
 
 from opengroup.crypto import BadEnvelope, ServerKeys, open_onion_request
-from opengroup.onion_asgi import OnionFrontDoor
+from opengroup.transport.front_door import FrontDoor
+from opengroup.transport.pipeline import TEXT, HttpRequest, Outcome
 
 KEY_ENV = "OPENGROUP_BENCH_FLOOR_KEY"
 # What an empty compact_poll of one room answers: a realistic size for the fixed reply.
@@ -46,20 +47,20 @@ def _keys() -> ServerKeys:
 KEYS: ServerKeys | None = None
 
 
-def echo(body: bytes) -> tuple[int, bytes]:
+def echo(body: bytes) -> Outcome:
     assert KEYS is not None
     try:
         _plaintext, cipher = open_onion_request(KEYS, body)
     except BadEnvelope as error:
-        return 400, f"Invalid onion request: {error}".encode()
-    return 200, base64.b64encode(cipher.encrypt(FIXED_REPLY))
+        return Outcome(400, TEXT, f"Invalid onion request: {error}".encode())
+    return Outcome(200, TEXT, base64.b64encode(cipher.encrypt(FIXED_REPLY)))
 
 
-async def onion_inline(body: bytes) -> tuple[int, bytes]:
+async def onion_inline(body: bytes, _http: HttpRequest) -> Outcome:
     return echo(body)
 
 
-async def onion_threadpool(body: bytes) -> tuple[int, bytes]:
+async def onion_threadpool(body: bytes, _http: HttpRequest) -> Outcome:
     return await run_in_threadpool(echo, body)
 
 
@@ -74,7 +75,7 @@ def create_app() -> ASGIApp:
         routes=[Route("/hello", hello, methods=["GET"]), Route("/", hello, methods=["GET"])]
     )
     # The server's own front door for onion requests, with the floors as its handlers.
-    return OnionFrontDoor(
+    return FrontDoor(
         hello_app, {"/loki/v3/lsrpc": onion_inline, "/threadpool/v3/lsrpc": onion_threadpool}
     )
 

@@ -29,8 +29,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from opengroup.config import Config
-from opengroup.context import open_context
 from opengroup.crypto import build_onion_request
+from opengroup.runtime.bootstrap import open_context
 from opengroup.transport.onion import handle_onion_request
 
 from .loadgen import Job, inner_request, poll_plaintext, post_request

@@ -22,12 +22,12 @@ from pathlib import Path
 
 import orjson
 
+from opengroup.api.legacy.routes import dispatch
+from opengroup.api.request import ApiRequest
 from opengroup.config import Config
-from opengroup.context import open_context
 from opengroup.crypto import build_onion_request
-from opengroup.endpoints.call import ApiRequest
-from opengroup.endpoints.routes import dispatch
-from opengroup.transport.onion import handle_onion_request
+from opengroup.runtime.bootstrap import open_context
+from opengroup.testing.inprocess import handle_onion_request
 
 from .loadgen import Job, inner_request, poll_plaintext, post_request
 from .seed import ClientSpec, DatasetSpec, seed

@@ -25,8 +25,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from opengroup.client import OpenGroupClient
 from opengroup.crypto import ServerKeys, SessionKeys
+from opengroup.testing.client import OpenGroupClient
 
 from . import procstat, servers, wrk
 from . import profile as profiler

@@ -20,9 +20,9 @@ from pathlib import Path
 from sqlalchemy import Engine, create_engine, event, insert, update
 
 from opengroup.config import Config
-from opengroup.context import open_context
 from opengroup.crypto import SessionKeys
 from opengroup.rules.tokens import TOKEN_TOUCH_INTERVAL_SECONDS
+from opengroup.runtime.bootstrap import open_context
 from opengroup.store.schema import messages, rooms, tokens
 
 CHUNK = 20_000

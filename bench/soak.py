@@ -41,8 +41,8 @@ from typing import Any
 
 import httpx
 
-from opengroup.client import OpenGroupClient
 from opengroup.crypto import SessionKeys
+from opengroup.testing.client import OpenGroupClient
 
 MAX_GROWTH = 0.10
 ROOMS = ("main", "second")

@@ -1,3 +1,3 @@
-from .cli import main
+from opengroup.cli.main import main
 
 main()

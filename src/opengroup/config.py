@@ -43,6 +43,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("max_poll_rooms", 200, "Most rooms in one compact_poll request."),
     Setting("max_pending_tokens", 8, "Most unclaimed auth tokens one user may hold in a room."),
     Setting("upload_quota_bytes_per_day", 0, "Upload bytes per user per room per day; 0 is off."),
+    Setting("require_blind_keys", True, "Modern API: refuse unblinded (00) keys; lists 'blind'."),
+    Setting("legacy_api", True, "Serve the 2021 API (onion v3, /legacy/) beside the modern one."),
     Setting("prune_interval_seconds", 60, "How often expired tokens and files are pruned."),
     Setting("log_level", "info", "Logging level: debug, info, warning, error."),
     Setting("access_log", False, "Log one line per request."),
@@ -75,6 +77,8 @@ class Config:
     max_poll_rooms: int = DEFAULTS["max_poll_rooms"]
     max_pending_tokens: int = DEFAULTS["max_pending_tokens"]
     upload_quota_bytes_per_day: int = DEFAULTS["upload_quota_bytes_per_day"]
+    require_blind_keys: bool = DEFAULTS["require_blind_keys"]
+    legacy_api: bool = DEFAULTS["legacy_api"]
     prune_interval_seconds: float = DEFAULTS["prune_interval_seconds"]
     log_level: str = DEFAULTS["log_level"]
     access_log: bool = DEFAULTS["access_log"]

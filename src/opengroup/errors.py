@@ -7,10 +7,14 @@
     ├── NotFound          404      unknown room, message or file
     ├── TooLarge          413      body or file over its limit
     ├── RateLimited       429      too many posts
-    └── StorageFailure    507      the data directory or database cannot be written
+    ├── StorageBusy       503      the writers' lock was not free within its bound: retry
+    ├── RetryableConflict 503      a deadlock or serialization failure (retried first)
+    └── StorageFailure    507      storage really unavailable: disk full, read-only, the
+                                   database file or server unreachable or lost
 
-Rules and the store raise these; the endpoint edge turns them into a status code through
-`status_for`. Anything else is a bug: logged with its traceback, answered with a bare 500.
+Rules and the store raise these; the API edge turns them into a status code through
+`status_for`. Anything else is a bug (a SQL error included): logged with its traceback,
+answered with a bare 500.
 """
 
 from __future__ import annotations
@@ -54,6 +58,21 @@ class StorageFailure(OpenGroupError):
     reason = "storage unavailable"
 
 
+class StorageBusy(OpenGroupError):
+    """Waited the bounded time for the database's writers' lock; nothing was written."""
+
+    reason = "storage busy, retry later"
+    retry_after_seconds = 1
+
+
+class RetryableConflict(OpenGroupError):
+    """The database aborted the transaction to resolve a conflict (deadlock, serialization
+    failure): nothing was written, and running it again is safe."""
+
+    reason = "conflicting writes, retry later"
+    retry_after_seconds = 1
+
+
 ERROR_STATUS: dict[type[OpenGroupError], int] = {
     BadInput: 400,
     Unauthenticated: 401,
@@ -61,6 +80,8 @@ ERROR_STATUS: dict[type[OpenGroupError], int] = {
     NotFound: 404,
     TooLarge: 413,
     RateLimited: 429,
+    StorageBusy: 503,
+    RetryableConflict: 503,
     StorageFailure: 507,
 }
 

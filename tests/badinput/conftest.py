@@ -20,7 +20,6 @@ import httpx
 import orjson
 import pytest
 
-from opengroup.client import OpenGroupClient
 from opengroup.crypto import (
     OnionCipher,
     ServerKeys,
@@ -29,6 +28,7 @@ from opengroup.crypto import (
     decrypt_auth_challenge,
     sign_session_message,
 )
+from opengroup.testing.client import OpenGroupClient
 from tests.support.server import RunningServer
 
 MAX_FILE_SIZE = 1000

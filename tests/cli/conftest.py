@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from opengroup.config import load_config
-from opengroup.context import open_context
 from opengroup.crypto import ServerKeys, SessionKeys
+from opengroup.runtime.bootstrap import open_context
 from tests.support.server import run_cli
 
 SESSION_ID = re.compile(r"05[0-9a-f]{64}")

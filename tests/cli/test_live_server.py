@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from opengroup.client import OpenGroupClient
 from opengroup.crypto import SessionKeys
+from opengroup.testing.client import OpenGroupClient
 from tests.support.server import RunningServer
 
 from .conftest import ok, parse_rooms_list

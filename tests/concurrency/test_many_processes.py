@@ -30,13 +30,13 @@ from typing import Any, Literal
 import httpx
 import pytest
 
-from opengroup.client import OpenGroupClient
 from opengroup.config import Config
-from opengroup.context import open_context
 from opengroup.crypto import SessionKeys
+from opengroup.runtime.bootstrap import open_context
 from opengroup.store import messages as message_store
 from opengroup.store import moderation as moderation_store
 from opengroup.store import rooms as room_store
+from opengroup.testing.client import OpenGroupClient
 from tests.support.server import RunningServer
 
 pytestmark = pytest.mark.slow

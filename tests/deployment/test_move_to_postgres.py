@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from opengroup.client import OpenGroupClient
 from opengroup.crypto import SessionKeys
+from opengroup.testing.client import OpenGroupClient
 from tests.support.databases import DatabaseFactory
 from tests.support.server import RunningServer, run_cli
 

@@ -29,9 +29,9 @@ from click.testing import CliRunner
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from opengroup.cli import main as cli_main
-from opengroup.client import OpenGroupClient
+from opengroup.cli.main import main as cli_main
 from opengroup.crypto import SessionKeys, sign_session_message
+from opengroup.testing.client import OpenGroupClient
 from tests.support.server import RunningServer
 
 TRANSPORTS = ("onion", "legacy")

@@ -8,7 +8,7 @@ from urllib.parse import quote
 
 from hypothesis import strategies as st
 
-from opengroup.endpoints.routes import ROUTES
+from opengroup.api.legacy.routes import ROUTES
 
 # Every kind of JSON value, integers of any size included (the stdlib serialises those).
 scalars = (

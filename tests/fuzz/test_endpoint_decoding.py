@@ -17,9 +17,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from opengroup.api.legacy.routes import ROUTES, Route
 from opengroup.crypto import sign_session_message
-from opengroup.endpoints.routes import ROUTES, Route
-from opengroup.openapi import OPERATIONS
+from opengroup.web.openapi import OPERATIONS
 from tests.fuzz.conftest import ErrorLog
 from tests.fuzz.strategies import any_value, bodies, path_values, queries
 from tests.support.fuzzing import InProcess, call, fuzz_settings

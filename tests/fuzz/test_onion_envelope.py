@@ -18,7 +18,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from opengroup.crypto import EncType, OnionCipher, build_onion_request
-from opengroup.transport.onion import handle_onion_request
+from opengroup.testing.inprocess import handle_onion_request
 from tests.fuzz.conftest import ErrorLog
 from tests.fuzz.strategies import any_value, bodies, json_values, paths, queries
 from tests.support.fuzzing import InProcess, fuzz_settings

@@ -26,10 +26,10 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from opengroup.client import OpenGroupClient
+from opengroup.api.legacy.routes import ROUTES
 from opengroup.crypto import SessionKeys
-from opengroup.endpoints.routes import ROUTES
-from opengroup.openapi import openapi_document
+from opengroup.testing.client import OpenGroupClient
+from opengroup.web.openapi import openapi_document
 from tests.support.fuzzing import fuzz_settings
 from tests.support.server import RunningServer
 

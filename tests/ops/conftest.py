@@ -6,8 +6,8 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from opengroup.client import OpenGroupClient
 from opengroup.crypto import ServerKeys, SessionKeys
+from opengroup.testing.client import OpenGroupClient
 from tests.support.server import RunningServer, run_cli
 
 

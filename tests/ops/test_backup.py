@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from opengroup.client import OpenGroupClient
+from opengroup.testing.client import OpenGroupClient
 from tests.support.server import RunningServer
 
 from .conftest import all_deletions, all_messages, cli, client_for, join, ok, refused, server_key

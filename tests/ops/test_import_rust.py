@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from opengroup.client import OpenGroupClient
 from opengroup.crypto import ServerKeys, SessionKeys
+from opengroup.testing.client import OpenGroupClient
 from tests.support.server import RunningServer
 
 from .conftest import all_deletions, all_messages, cli, ok, refused, server_key

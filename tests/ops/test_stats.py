@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from opengroup.cli.operations import parse_window
 from opengroup.config import Config
-from opengroup.context import open_context
 from opengroup.crypto import SessionKeys
-from opengroup.ops import parse_window
+from opengroup.runtime.bootstrap import open_context
 from opengroup.store import auth as token_store
 from opengroup.store import messages as message_store
 from opengroup.store import rooms as room_store

@@ -82,7 +82,7 @@ def client_loop(
 
 
 def authenticate(base_url: str, public_key: bytes, user: SessionKeys) -> str:
-    from opengroup.client import OpenGroupClient
+    from opengroup.testing.client import OpenGroupClient
 
     with OpenGroupClient(base_url, public_key, transport="legacy") as client:
         return client.authenticate(user, "main")

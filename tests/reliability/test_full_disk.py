@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from opengroup.client import OpenGroupClient
 from opengroup.crypto import SessionKeys
+from opengroup.testing.client import OpenGroupClient
 from tests.reliability.conftest import fill_disk
 from tests.support.server import RunningServer
 

@@ -12,8 +12,8 @@ from typing import Any
 import orjson
 import pytest
 
-from opengroup.context import DAY
 from opengroup.crypto import SessionKeys, decrypt_auth_challenge, sign_session_message
+from opengroup.usecases.context import DAY
 from tests.support.fuzzing import InProcess, authenticate, call, open_in_process
 
 

@@ -17,11 +17,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from opengroup.client import OpenGroupClient
+from opengroup.api.legacy.parsing import path_int
 from opengroup.crypto import SessionKeys, build_onion_request
-from opengroup.endpoints.parsing import path_int
 from opengroup.errors import BadInput
 from opengroup.store import BlobStore
+from opengroup.testing.client import OpenGroupClient
 from tests.support.fuzzing import fuzz_settings
 from tests.support.server import RunningServer
 

@@ -17,10 +17,10 @@ import orjson
 import pytest
 from cryptography.hazmat.primitives import serialization
 
-from opengroup.client import OpenGroupClient
+from opengroup.api.legacy.routes import ROUTES
 from opengroup.crypto import ServerKeys, SessionKeys
-from opengroup.endpoints.routes import ROUTES
-from opengroup.openapi import OPERATIONS
+from opengroup.testing.client import OpenGroupClient
+from opengroup.web.openapi import OPERATIONS
 from tests.support.fuzzing import InProcess, authenticate, call
 from tests.support.server import RunningServer
 
@@ -173,7 +173,7 @@ def test_no_secret_is_compared_with_equality() -> None:
 def test_tokens_are_hashed_before_any_lookup() -> None:
     """The endpoint edge turns the Authorization header into its SHA-256 before the store
     sees it: the store only ever searches hashes (indexed; see store/auth.py find_token)."""
-    source = (SRC / "endpoints" / "access.py").read_text()
+    source = (SRC / "api" / "legacy" / "access.py").read_text()
     assert "hash_token(parse_token(" in source
     for path in (SRC / "store").rglob("*.py"):
         assert "parse_token" not in path.read_text(), path

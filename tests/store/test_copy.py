@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from opengroup.cli import main
+from opengroup.cli.main import main
 from opengroup.store import Database
 from opengroup.store import auth as token_store
 from opengroup.store import messages as message_store

@@ -3,12 +3,13 @@ way every other transaction does (both engines)."""
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from pathlib import Path
 
 import pytest
+import sqlalchemy.exc
 
-from opengroup.errors import StorageFailure
 from opengroup.store import Database
 
 from .helpers import make_room, open_database
@@ -37,14 +38,19 @@ def test_a_write_commits_and_a_failed_one_rolls_back(db_url: str) -> None:
     db.dispose()
 
 
-def test_sqlite_errors_are_storage_failures_and_release_the_writers(tmp_path: Path) -> None:
-    # SQLite reports a missing table as an OperationalError, as it does a full disk.
+def test_sql_errors_are_bugs_not_storage_failures_and_release_the_writers(
+    tmp_path: Path,
+) -> None:
+    # SQLite reports a missing table as an OperationalError, as it does a full disk: only
+    # the second is the storage's fault (a 507); the first is a bug (a 500 with traceback).
     db = open_database(f"sqlite:///{tmp_path / 'raw.db'}")
     room = make_room(db)
-    with pytest.raises(StorageFailure), db.write_raw() as tx:
+    with pytest.raises(sqlite3.OperationalError, match="no such table"), db.write_raw() as tx:
         tx.run("UPDATE no_such_table SET x = 1")
-    with pytest.raises(StorageFailure), db.read_raw() as tx:
+    with pytest.raises(sqlite3.OperationalError, match="no such table"), db.read_raw() as tx:
         tx.one("SELECT x FROM no_such_table")
+    with pytest.raises(sqlalchemy.exc.OperationalError), db.write() as sa_tx:
+        sa_tx.exec_driver_sql("UPDATE no_such_table SET x = 1")
     # The writers' lock was given back: another thread writes at once.
     other = threading.Thread(target=_rename, args=(db, room.pk, "after the failure"))
     other.start()

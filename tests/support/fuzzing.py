@@ -16,13 +16,14 @@ from typing import Any
 
 from hypothesis import HealthCheck, settings
 
+from opengroup.api.legacy.routes import dispatch
+from opengroup.api.request import ApiRequest, ApiResponse
 from opengroup.config import Config
-from opengroup.context import ServerContext, open_context
 from opengroup.crypto import SessionKeys, decrypt_auth_challenge
-from opengroup.endpoints.call import ApiRequest, ApiResponse
-from opengroup.endpoints.routes import dispatch
+from opengroup.runtime.bootstrap import open_context
 from opengroup.store import moderation as moderation_store
 from opengroup.store import rooms as room_store
+from opengroup.usecases.context import ServerContext
 
 PROFILE = os.environ.get("HYPOTHESIS_PROFILE", "test")
 # Examples per property: a few dozen in `make test`, thousands in `make fuzz`.

@@ -11,7 +11,6 @@ import httpx
 import orjson
 import pytest
 
-from opengroup.client import ApiFailed, OnionRejected, OpenGroupClient, ProtocolError
 from opengroup.crypto import (
     BadEnvelope,
     EncType,
@@ -23,6 +22,7 @@ from opengroup.crypto import (
     session_public_key,
     verify_session_signature,
 )
+from opengroup.testing.client import ApiFailed, OnionRejected, OpenGroupClient, ProtocolError
 
 SERVER = ServerKeys.generate()
 BASE = "http://sog.example.org:8080"

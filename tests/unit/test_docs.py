@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from opengroup.cli import main
+from opengroup.cli.main import main
 from opengroup.config import SETTINGS
 
 README = (Path(__file__).resolve().parents[2] / "README.md").read_text()

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from opengroup.endpoints.routes import ROUTES, match
+from opengroup.api.legacy.routes import LEGACY, ROUTES
 from tests.support.spec import spec_file
 
 PROTOCOL = spec_file("PROTOCOL.md")
@@ -21,7 +21,7 @@ def protocol_endpoints() -> list[tuple[str, str]]:
 @pytest.mark.parametrize(("method", "path"), protocol_endpoints())
 def test_every_protocol_endpoint_has_a_route(method: str, path: str) -> None:
     concrete = re.sub(r"\{\w+\}", "x1", path)
-    assert match(method, concrete) is not None, f"{method} {path} has no route"
+    assert LEGACY.match(method, concrete) is not None, f"{method} {path} has no route"
 
 
 def test_no_route_outside_the_protocol() -> None:
@@ -40,8 +40,8 @@ def test_no_route_outside_the_protocol() -> None:
     ],
 )
 def test_parameters_are_captured(method: str, path: str, params: dict[str, str]) -> None:
-    found = match(method, path)
-    assert found is not None and found[1] == params
+    found = LEGACY.match(method, path)
+    assert found is not None and found.params == params
 
 
 @pytest.mark.parametrize(
@@ -49,4 +49,4 @@ def test_parameters_are_captured(method: str, path: str, params: dict[str, str])
     [("GET", "rooms/a/b"), ("PUT", "rooms"), ("GET", "nothing"), ("POST", "rooms/main")],
 )
 def test_unknown_endpoints_do_not_match(method: str, path: str) -> None:
-    assert match(method, path) is None
+    assert LEGACY.match(method, path) is None

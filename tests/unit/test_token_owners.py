@@ -3,7 +3,7 @@ checked before its write transaction."""
 
 from __future__ import annotations
 
-from opengroup.context import TokenOwners
+from opengroup.usecases.token_caches import TokenOwners
 
 
 def owner(n: int) -> str:

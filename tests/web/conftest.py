@@ -12,9 +12,9 @@ import pytest
 import segno
 
 from opengroup.config import Config
-from opengroup.context import open_context
 from opengroup.crypto import ServerKeys
 from opengroup.rules.ids import check_new_room_id
+from opengroup.runtime.bootstrap import open_context
 from opengroup.store import rooms as room_store
 from opengroup.store.files import replace_room_image
 from tests.support.server import RunningServer

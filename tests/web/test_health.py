@@ -8,9 +8,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from opengroup.app import create_app
 from opengroup.config import Config
-from opengroup.context import open_context
+from opengroup.runtime.app import create_app
+from opengroup.runtime.bootstrap import open_context
 from opengroup.store import Database
 
 from .conftest import WebServer

@@ -15,8 +15,8 @@ from prometheus_client import CollectorRegistry
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.parser import text_string_to_metric_families
 
-from opengroup.client import OpenGroupClient
 from opengroup.crypto import SessionKeys
+from opengroup.testing.client import OpenGroupClient
 from tests.support.server import free_port
 
 from .conftest import WebServer, start_web_server

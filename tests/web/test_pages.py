@@ -10,9 +10,9 @@ import httpx
 import pytest
 from starlette.routing import Route
 
-from opengroup.app import ROUTES
-from opengroup.onion_asgi import ONION_PATHS
 from opengroup.rules.ids import RESERVED_ROOM_IDS, is_valid_room_id
+from opengroup.runtime.app import ROUTES
+from opengroup.transport.front_door import ONION_PATHS
 from tests.support.server import run_cli
 
 from .conftest import ROOMS, WebServer, png_bytes, start_web_server

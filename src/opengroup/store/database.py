@@ -7,21 +7,23 @@ writers never deadlock half-way through.
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3 as sqlite3_module
 import threading
 import weakref
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, contextmanager
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Table, create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import PoolProxiedConnection
 
-from ..errors import StorageFailure
+from .failures import classify
 from .write_lock import SQLiteWriteLock
 
 Tx = Connection
@@ -29,6 +31,9 @@ Row = tuple[Any, ...]
 
 _WRITE = "opengroup_write"
 SQLITE_BUSY_TIMEOUT_MS = 15_000
+# The store's threads per process: requests that may block run there (see Database.run).
+STORE_THREADS = 16
+T = TypeVar("T")
 
 
 def normalise_url(url: str) -> str:
@@ -106,19 +111,43 @@ class Database:
     """`background_checkpoints` (SQLite): commits never copy the WAL into the database file;
     the owner calls `checkpoint()` from elsewhere (the server: every CHECKPOINT_SECONDS).
     Otherwise the commit that crosses 1,000 WAL pages does it, fsync included, while every
-    other writer waits for it (bench: post p99 35 -> 14 ms, posts/s +15%)."""
+    other writer waits for it (bench: post p99 35 -> 14 ms, posts/s +15%).
 
-    def __init__(self, url: str, *, background_checkpoints: bool = False) -> None:
+    Work that can block (a write waiting for the writers' lock, any PostgreSQL round trip)
+    runs in the store's own threads (`run`), never on a server's event loop: a worker whose
+    database is slow or locked still answers /health and reads of other rooms.
+    `write_lock_seconds` bounds the wait for the writers' lock (then StorageBusy, a 503)."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        background_checkpoints: bool = False,
+        write_lock_seconds: float = SQLITE_BUSY_TIMEOUT_MS / 1000,
+        threads: int = STORE_THREADS,
+    ) -> None:
         self.url = normalise_url(url)
         self.engine = make_engine(self.url, background_checkpoints=background_checkpoints)
         self.is_sqlite = is_sqlite(self.url)
-        self._driver_errors: type[Exception] = self.engine.dialect.loaded_dbapi.OperationalError
+        self._driver_errors: type[Exception] = self.engine.dialect.loaded_dbapi.Error
         self._thread_drivers = _ThreadDrivers(self.engine) if self.is_sqlite else None
         self._write_lock = (
-            SQLiteWriteLock(_sqlite_file(self.url), SQLITE_BUSY_TIMEOUT_MS / 1000)
-            if self.is_sqlite
-            else None
+            SQLiteWriteLock(_sqlite_file(self.url), write_lock_seconds) if self.is_sqlite else None
         )
+        self._executor: ThreadPoolExecutor | None = None
+        self._threads = threads
+
+    async def run(self, function: Callable[..., T], *args: Any) -> T:
+        """`function(*args)` in one of the store's threads (created on first use)."""
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(self._threads, thread_name_prefix="store")
+        return await asyncio.get_running_loop().run_in_executor(self._executor, function, *args)
+
+    @property
+    def reads_can_block(self) -> bool:
+        """SQLite reads in WAL mode never wait for writers; PostgreSQL's are network round
+        trips (and a pool checkout), so they can."""
+        return not self.is_sqlite
 
     @contextmanager
     def read(self) -> Iterator[Tx]:
@@ -184,14 +213,18 @@ class Database:
     def _translate_errors(self) -> Iterator[None]:
         try:
             yield
-        except OperationalError as error:
-            # Disk full, read-only directory, database locked past the timeout: the client
-            # gets a clear status, the operator the cause in the log.
-            raise StorageFailure(f"database unavailable: {error.orig}") from error
-        except self._driver_errors as error:
-            raise storage_failure(error) from error
+        except (SQLAlchemyError, self._driver_errors) as error:
+            # Disk full, read-only directory, lost connection, busy lock: the client gets a
+            # clear status, the operator the cause in the log. Anything else is a bug.
+            mapped = classify(error)
+            if mapped is None:
+                raise
+            raise mapped from error
 
     def dispose(self) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=True, cancel_futures=True)
+            self._executor = None
         if self._thread_drivers is not None:
             self._thread_drivers.close_all()
         if self._write_lock is not None:
@@ -300,9 +333,10 @@ class _SQLiteRawTransaction:
             driver.execute("BEGIN" if self._lock is None else "BEGIN IMMEDIATE")
         except BaseException as error:
             self._finish()
-            if isinstance(error, self._errors):
-                raise storage_failure(error) from error
-            raise
+            mapped = classify(error) if isinstance(error, self._errors) else None
+            if mapped is None:
+                raise
+            raise mapped from error
         return RawTx(driver, postgres=False)
 
     def __exit__(
@@ -315,10 +349,14 @@ class _SQLiteRawTransaction:
             finally:
                 self._finish()
         except self._errors as failure:
-            raise storage_failure(failure) from failure
-        if isinstance(error, self._errors):
-            raise storage_failure(error) from error
-        # Anything else the body raised goes on unchanged.
+            mapped = classify(failure)
+            if mapped is None:
+                raise
+            raise mapped from failure
+        mapped = classify(error) if isinstance(error, self._errors) else None
+        if mapped is not None:
+            raise mapped from error
+        # Anything else the body raised (a bug's driver error included) goes on unchanged.
 
     def _finish(self) -> None:
         """Roll back what was not committed, give back a pooled connection, unlock."""
@@ -331,10 +369,6 @@ class _SQLiteRawTransaction:
         finally:
             if self._lock is not None:
                 self._lock.release()
-
-
-def storage_failure(driver_error: BaseException) -> StorageFailure:
-    return StorageFailure(f"database unavailable: {driver_error}")
 
 
 def dialect_insert(tx: Tx, table: Table) -> postgresql.Insert | sqlite.Insert:

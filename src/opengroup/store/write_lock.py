@@ -17,10 +17,15 @@ from __future__ import annotations
 import fcntl
 import os
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from ..errors import StorageFailure
+from ..errors import StorageBusy
+
+# A post holds the lock ~0.2 ms: first naps are short, later ones cheap to repeat.
+_FIRST_NAP = 0.0002
+_LONGEST_NAP = 0.005
 
 
 class SQLiteWriteLock:
@@ -40,20 +45,36 @@ class SQLiteWriteLock:
             self.release()
 
     def acquire(self) -> None:
-        # Bounded like SQLite's busy timeout: a thread that never releases (a bug) costs
-        # the others a clear error, not a hang.
+        """Wait at most the timeout in all (thread lock, then flock): a writer that holds the
+        lock too long (a stuck process, a long operator transaction) costs the others a
+        clear 503, never a hang. Runs in a store thread, never on the event loop."""
+        deadline = time.monotonic() + self._timeout
         if not self._thread_lock.acquire(timeout=self._timeout):
-            raise StorageFailure("database unavailable: database is locked")
+            raise StorageBusy("database busy: the writers' lock was not free in time")
         try:
             fd = self._file()
             if fd is not None:
-                # No timeout is needed across processes: a holder keeps the lock only for
-                # one write transaction (whose BEGIN SQLite itself bounds), and a process
-                # that dies releases it.
-                fcntl.flock(fd, fcntl.LOCK_EX)
+                self._flock_until(fd, deadline)
         except BaseException:
             self._thread_lock.release()
             raise
+
+    @staticmethod
+    def _flock_until(fd: int, deadline: float) -> None:
+        """flock has no timeout: try without blocking, then again after short naps. Only a
+        contended lock naps; the usual free lock costs one system call."""
+        nap = _FIRST_NAP
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return
+            except BlockingIOError:
+                pass
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise StorageBusy("database busy: another process held the writers' lock")
+            time.sleep(min(nap, remaining))
+            nap = min(nap * 2, _LONGEST_NAP)
 
     def release(self) -> None:
         try:

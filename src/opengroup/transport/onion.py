@@ -1,4 +1,5 @@
-"""The v3 onion transport (PROTOCOL.md 1.1-1.2): decrypt, dispatch, encrypt the reply."""
+"""Onion request v3 (PROTOCOL.md 1.1-1.2): the JSON inner request, base64 of the encrypted
+reply. An endpoint with a leading `/` is a modern API call (SOGS-API.md 2.4)."""
 
 from __future__ import annotations
 
@@ -7,15 +8,17 @@ from urllib.parse import parse_qsl
 
 import orjson
 
-from ..context import ServerContext
-from ..crypto import OnionCipher, open_onion_request
-from ..endpoints.call import ApiRequest, ApiResponse
-from ..endpoints.routes import headers_from
-from ..errors import BadInput
-from .version import OnionVersion
+from opengroup.api.request import ApiRequest, ApiResponse, headers_from
+from opengroup.api.routing import Reply
+from opengroup.crypto import OnionCipher, open_onion_request
+from opengroup.errors import BadInput
+from opengroup.transport.pipeline import Door, HttpRequest, Opened, Outcome
+from opengroup.transport.sogs_request import modern_request
+from opengroup.usecases.context import ServerContext
 
 ONION_BODY_LIMIT = 10 * 1024 * 1024  # what Service Nodes forward
 METHODS = frozenset({"GET", "POST", "DELETE"})
+MODERN_METHODS = frozenset({"GET", "POST", "PUT", "DELETE"})
 NO_BODY = ("", "null")
 
 
@@ -29,19 +32,23 @@ def parse_inner_request(plaintext: bytes) -> ApiRequest:
         raise BadInput("inner request must be a JSON object")
     method, endpoint, body = inner.get("method"), inner.get("endpoint"), inner.get("body")
     raw_headers = inner.get("headers") or {}
-    if not isinstance(method, str) or method.upper() not in METHODS:
-        raise BadInput("inner 'method' must be GET, POST or DELETE")
     if not isinstance(endpoint, str) or not endpoint:
         raise BadInput("inner 'endpoint' must be a non-empty string")
+    modern = endpoint.startswith("/")
+    if not isinstance(method, str) or method.upper() not in (MODERN_METHODS if modern else METHODS):
+        raise BadInput("inner 'method' must be GET, POST or DELETE")
     if not isinstance(body, str | None):
         raise BadInput("inner 'body' must be a string")
     if not isinstance(raw_headers, dict):
         raise BadInput("inner 'headers' must be an object")
     headers = headers_from(raw_headers)
+    if modern:
+        raw = body.encode() if body else b""
+        return modern_request(method.upper(), endpoint, headers, raw, "onion")
     auth_code = inner.get("auth_code")
     if isinstance(auth_code, str) and auth_code and "authorization" not in headers:
         headers["authorization"] = auth_code
-    path, _, query = endpoint.lstrip("/").partition("?")
+    path, _, query = endpoint.partition("?")
     return ApiRequest(
         method=method.upper(),
         path=path,
@@ -52,7 +59,7 @@ def parse_inner_request(plaintext: bytes) -> ApiRequest:
     )
 
 
-def open_request(ctx: ServerContext, body: bytes) -> tuple[OnionCipher, ApiRequest | ApiResponse]:
+def open_request(ctx: ServerContext, body: bytes, _http: HttpRequest) -> Opened:
     """Decrypt: the cipher for the reply, and the request (or the 400 it earned). Raises
     BadEnvelope when the envelope itself is bad: that is a plain HTTP 400."""
     plaintext, cipher = open_onion_request(ctx.keys, body)
@@ -62,13 +69,15 @@ def open_request(ctx: ServerContext, body: bytes) -> tuple[OnionCipher, ApiReque
         return cipher, ApiResponse(400, {"error": error.detail})
 
 
-def seal_reply(cipher: OnionCipher, response: ApiResponse) -> bytes:
-    return base64.b64encode(cipher.encrypt(orjson.dumps(response.as_json())))
+def seal_reply(cipher: object, reply: Reply) -> Outcome:
+    assert isinstance(cipher, OnionCipher)
+    if isinstance(reply, ApiResponse):
+        _, plaintext = reply.encode()
+    elif 200 <= reply.status_code < 300:
+        _, plaintext = reply.encode()  # a modern reply: its body alone (SOGS-API.md 2.4)
+    else:
+        plaintext = orjson.dumps({"status_code": reply.status_code})
+    return Outcome(200, "text/plain; charset=utf-8", base64.b64encode(cipher.encrypt(plaintext)))
 
 
-V3 = OnionVersion(open_request, seal_reply)
-
-
-def handle_onion_request(ctx: ServerContext, body: bytes) -> tuple[int, bytes]:
-    """(HTTP status, body), all in one call: see OnionVersion.handle."""
-    return V3.handle(ctx, body)
+V3 = Door("onion", open_request, seal_reply, counts_envelope_failures=True)

@@ -1,6 +1,6 @@
-"""The v4 onion transport (PROTOCOL.md 1.3, later clients): same envelope as v3, but the
-plaintext is a bencoded list `l<meta JSON>[<body>]e` and the reply is the encrypted (not
-base64) bencoded list `l<{"code": N, "headers": {...}}><body>e`. Only /legacy/ endpoints."""
+"""Onion request v4 (SOGS-API.md 2.1-2.3): the same envelope as v3; the plaintext is the
+bencoded list `l<meta JSON>[<body>]e`, the reply the encrypted (not base64) bencoded list
+`l<{"code": N, "headers": {...}}><body>e`. `/legacy/<endpoint>` reaches the legacy API."""
 
 from __future__ import annotations
 
@@ -8,36 +8,43 @@ from urllib.parse import parse_qsl
 
 import orjson
 
-from ..context import ServerContext
-from ..crypto import OnionCipher, open_onion_request
-from ..endpoints.call import ApiRequest, ApiResponse
-from ..endpoints.routes import headers_from
-from ..errors import BadInput, NotFound, status_for
-from .onion import METHODS
-from .version import OnionVersion
+from opengroup.api.request import ApiRequest, headers_from
+from opengroup.api.routing import Reply
+from opengroup.crypto import OnionCipher, open_onion_request
+from opengroup.errors import BadInput
+from opengroup.transport.pipeline import TEXT, Door, HttpRequest, Opened, Outcome
+from opengroup.transport.sogs_request import modern_request
+from opengroup.usecases.context import ServerContext
 
 LEGACY_PREFIX = "/legacy/"
-REPLY_HEADERS = {"content-type": "application/json"}
+METHODS = frozenset({"GET", "POST", "PUT", "DELETE"})
+LEGACY_METHODS = frozenset({"GET", "POST", "DELETE"})
+INVALID = b"Invalid v4 onion request"
+MAX_ITEMS = 2  # [meta] or [meta, body]
 
 
 def bencode_strings(items: list[bytes]) -> bytes:
     return b"l" + b"".join(b"%d:%s" % (len(item), item) for item in items) + b"e"
 
 
-def bdecode_strings(data: bytes) -> list[bytes]:
-    """A bencoded list of byte strings, and nothing else."""
+def bdecode_strings(data: bytes, max_items: int = MAX_ITEMS) -> list[bytes]:
+    """A bencoded list of at most `max_items` byte strings, and nothing else. Stops at the
+    first item past the limit: a payload of millions of empty strings costs nothing."""
     if data[:1] != b"l" or data[-1:] != b"e":
         raise BadInput("v4 payload must be a bencoded list")
     items: list[bytes] = []
     position = 1
-    while position < len(data) - 1:
+    end_of_list = len(data) - 1
+    while position < end_of_list:
+        if len(items) == max_items:
+            raise BadInput(f"v4 payload holds more than {max_items} items")
         colon = data.find(b":", position, position + 12)
         length = data[position:colon]
         if colon < 0 or not length.isdigit():
             raise BadInput("v4 payload must hold byte strings only")
         start = colon + 1
         end = start + int(length)
-        if end > len(data) - 1:
+        if end > end_of_list:
             raise BadInput("v4 payload is truncated")
         items.append(data[start:end])
         position = end
@@ -46,7 +53,7 @@ def bdecode_strings(data: bytes) -> list[bytes]:
 
 def parse_v4_request(plaintext: bytes) -> ApiRequest:
     items = bdecode_strings(plaintext)
-    if len(items) not in (1, 2):
+    if not items:
         raise BadInput("v4 payload must be [meta] or [meta, body]")
     try:
         meta = orjson.loads(items[0])
@@ -56,42 +63,56 @@ def parse_v4_request(plaintext: bytes) -> ApiRequest:
         raise BadInput("v4 meta must be a JSON object")
     method, endpoint, raw_headers = meta.get("method"), meta.get("endpoint"), meta.get("headers")
     if not isinstance(method, str) or method.upper() not in METHODS:
-        raise BadInput("v4 'method' must be GET, POST or DELETE")
-    if not isinstance(endpoint, str):
-        raise BadInput("v4 'endpoint' must be a string")
+        raise BadInput("v4 'method' must be GET, POST, PUT or DELETE")
+    if not isinstance(endpoint, str) or not endpoint.startswith("/"):
+        raise BadInput("v4 'endpoint' must start with /")
     if not isinstance(raw_headers, dict | None):
         raise BadInput("v4 'headers' must be an object")
+    headers = headers_from(raw_headers or {})
+    body = items[1] if len(items) == 2 else b""
+    method = method.upper()
     if not endpoint.startswith(LEGACY_PREFIX):
-        raise NotFound("only /legacy/ endpoints are served here")
+        return modern_request(method, endpoint, headers, body, "onion_v4")
+    if method not in LEGACY_METHODS:
+        raise BadInput("legacy endpoints take GET, POST or DELETE")
     path, _, query = endpoint[len(LEGACY_PREFIX) :].partition("?")
-    body = items[1] if len(items) == 2 and items[1] not in (b"", b"null") else None
     return ApiRequest(
-        method=method.upper(),
+        method=method,
         path=path,
         query=dict(parse_qsl(query, keep_blank_values=True)),
-        headers=headers_from(raw_headers or {}),
-        body=body,
+        headers=headers,
+        body=body if body not in (b"", b"null") else None,
         transport="onion_v4",
     )
 
 
-def open_v4_request(
-    ctx: ServerContext, body: bytes
-) -> tuple[OnionCipher, ApiRequest | ApiResponse]:
+class _Invalid:
+    """The encrypted answer to a payload that decrypted but is not a v4 request (§2.2)."""
+
+    status_code = 400
+
+    def encode(self) -> tuple[str, bytes]:
+        return TEXT, INVALID
+
+    def extra_headers(self) -> dict[str, str]:
+        return {}
+
+
+def open_v4_request(ctx: ServerContext, body: bytes, _http: HttpRequest) -> Opened:
     plaintext, cipher = open_onion_request(ctx.keys, body)
     try:
         return cipher, parse_v4_request(plaintext)
-    except (BadInput, NotFound) as error:
-        return cipher, ApiResponse(status_for(error), {"error": error.detail})
+    except BadInput:
+        return cipher, _Invalid()
 
 
-def seal_v4_reply(cipher: OnionCipher, response: ApiResponse) -> bytes:
-    info = orjson.dumps({"code": response.status_code, "headers": REPLY_HEADERS})
-    return cipher.encrypt(bencode_strings([info, orjson.dumps(response.as_json())]))
+def seal_v4_reply(cipher: object, reply: Reply) -> Outcome:
+    assert isinstance(cipher, OnionCipher)
+    content_type, payload = reply.encode()
+    headers = {"content-type": content_type, **reply.extra_headers()}
+    info = orjson.dumps({"code": reply.status_code, "headers": headers})
+    encrypted = cipher.encrypt(bencode_strings([info, payload]))
+    return Outcome(200, "application/octet-stream", encrypted)
 
 
-V4 = OnionVersion(open_v4_request, seal_v4_reply)
-
-
-def handle_onion_v4_request(ctx: ServerContext, body: bytes) -> tuple[int, bytes]:
-    return V4.handle(ctx, body)
+V4 = Door("onion", open_v4_request, seal_v4_reply, counts_envelope_failures=True)

@@ -1,0 +1,158 @@
+"""Routing shared by both APIs: a table of routes written as data, matched by segments, and a
+dispatcher that turns every outcome into a reply.
+
+Each API (`api.legacy`, `api.sogs`) builds one `Router` from its own table and its own error
+shape; every transport dispatches through them (transport/pipeline.py), never around them.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Generic, Protocol, TypeVar
+from urllib.parse import unquote
+
+from opengroup.api.request import ApiRequest, Call
+from opengroup.errors import OpenGroupError, RetryableConflict, StorageFailure, status_for
+from opengroup.usecases.context import ServerContext
+
+log = logging.getLogger("opengroup.api")
+
+# A deadlock or serialization failure rolled the whole transaction back: running the
+# handler again is safe. Beyond this many tries the client gets a 503 and retries itself.
+CONFLICT_RETRIES = 3
+
+
+class Reply(Protocol):
+    """What a router answers: the status and the encoded body a transport carries."""
+
+    status_code: int
+
+    def encode(self) -> tuple[str, bytes]:
+        """(content type, body bytes)."""
+        ...
+
+    def extra_headers(self) -> dict[str, str]:
+        """Headers beyond the content type (lowercase names)."""
+        ...
+
+
+R = TypeVar("R", bound=Reply)
+Handler = Callable[[Call], object]
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    method: str
+    pattern: str  # segments separated by "/"; "{name}" captures one; "{name:path}" the rest
+    handler: Handler
+    # Moves megabytes (files, room images): run in a worker thread, never on the event loop.
+    heavy: bool = False
+    # Writes to the database (may wait for the writers' lock): never on the event loop.
+    writes: bool = False
+
+    @property
+    def segments(self) -> tuple[str, ...]:
+        return tuple(self.pattern.split("/"))
+
+    @property
+    def takes_rest(self) -> bool:
+        return self.pattern.endswith(":path}")
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    route: Route
+    params: dict[str, str]
+
+
+def _key(route: Route) -> tuple[str, int, str]:
+    segments = route.segments
+    count = -len(segments) if route.takes_rest else len(segments)
+    return route.method, count, segments[0]
+
+
+class Router(Generic[R]):
+    """One API's table. `success` shapes a handler's result, `failure` an error."""
+
+    def __init__(
+        self,
+        name: str,
+        routes: tuple[Route, ...],
+        success: Callable[[Route, object], R],
+        failure: Callable[[int, str], R],
+    ) -> None:
+        self.name = name
+        self.routes = routes
+        self.success = success
+        self.failure = failure
+        self._index: dict[tuple[str, int, str], list[Route]] = {}
+        for route in routes:
+            self._index.setdefault(_key(route), []).append(route)
+        self._rest_lengths = sorted({len(r.segments) for r in routes if r.takes_rest})
+
+    def match(self, method: str, path: str) -> Match | None:
+        """`path` without leading slash or query; segments are percent-decoded once."""
+        segments = path.split("/")
+        for route in self._index.get((method, len(segments), segments[0]), ()):
+            found = _match_segments(route, segments)
+            if found is not None:
+                return found
+        for length in self._rest_lengths:
+            if len(segments) >= length:
+                for route in self._index.get((method, -length, segments[0]), ()):
+                    found = _match_segments(route, segments)
+                    if found is not None:
+                        return found
+        return None
+
+    def dispatch(self, ctx: ServerContext, request: ApiRequest, found: Match | None = None) -> R:
+        """Run one request through the table. Never raises: every outcome is a reply."""
+        return self._run(ctx, request, found or self.match(request.method, request.path))
+
+    def _run(self, ctx: ServerContext, request: ApiRequest, found: Match | None) -> R:
+        if found is None:
+            return self.failure(404, f"no endpoint {request.method} {request.path}")
+        for attempt in range(1, CONFLICT_RETRIES + 1):
+            try:
+                result = found.route.handler(Call(ctx, request, found.params))
+                return self.success(found.route, result)
+            except RetryableConflict as error:
+                if attempt == CONFLICT_RETRIES:
+                    log.warning(
+                        "%s %s: gave up after %d conflicts: %s",
+                        request.method,
+                        request.path,
+                        attempt,
+                        error.detail,
+                    )
+                    return self.failure(status_for(error), error.detail)
+                log.info("%s %s: retrying after %s", request.method, request.path, error.detail)
+            except StorageFailure as error:
+                # The client is told 503/507; the operator must hear why.
+                log.error(
+                    "storage failure in %s %s: %s", request.method, request.path, error.detail
+                )
+                return self.failure(status_for(error), error.detail)
+            except OpenGroupError as error:
+                return self.failure(status_for(error), error.detail)
+            except Exception:
+                log.exception("internal error in %s %s", request.method, request.path)
+                return self.failure(500, "internal server error")
+        raise AssertionError("unreachable")
+
+
+def _match_segments(route: Route, segments: list[str]) -> Match | None:
+    params: dict[str, str] = {}
+    expected_segments = route.segments
+    for index, expected in enumerate(expected_segments):
+        if expected.endswith(":path}"):
+            params[expected[1:-6]] = unquote("/".join(segments[index:]))
+            return Match(route, params)
+        actual = segments[index]
+        if expected.startswith("{"):
+            params[expected[1:-1]] = unquote(actual)
+        elif expected != actual:
+            return None
+    return Match(route, params)

@@ -1,0 +1,102 @@
+"""Periodic jobs inside the server: prune pending and expired tokens, expired files, strays;
+write buffered token uses; SQLite checkpoints.
+
+Every job is an idempotent DELETE (or unlink of a file already gone), so running it in several
+processes at once is safe and cheap: no lease is needed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from starlette.concurrency import run_in_threadpool
+
+from opengroup.rules.tokens import PENDING_TOKEN_SECONDS
+from opengroup.store import auth as token_store
+from opengroup.store import files as file_store
+from opengroup.usecases.context import DAY, ServerContext
+
+log = logging.getLogger("opengroup.runtime.jobs")
+
+
+def prune_once(ctx: ServerContext) -> dict[str, int]:
+    now = ctx.clock()
+    with ctx.db.write() as tx:
+        tokens = token_store.prune_tokens(
+            tx,
+            pending_before=now - PENDING_TOKEN_SECONDS,
+            claimed_unused_before=now - ctx.config.token_expiry_days * DAY,
+        )
+    files = file_store.prune_expired_files(ctx.db, ctx.blobs, now)
+    return {"tokens": tokens, "files": files}
+
+
+TOKEN_USE_FLUSH_SECONDS = 2.0
+
+
+def flush_token_uses(ctx: ServerContext) -> int:
+    uses = ctx.token_uses.take()
+    if uses:
+        with ctx.db.write() as tx:
+            token_store.touch_tokens(tx, uses, ctx.clock())
+    return len(uses)
+
+
+async def record_token_uses(ctx: ServerContext) -> None:
+    """Write buffered token uses every few seconds (and once more at shutdown)."""
+    try:
+        while True:
+            await asyncio.sleep(TOKEN_USE_FLUSH_SECONDS)
+            try:
+                await run_in_threadpool(flush_token_uses, ctx)
+            except Exception:
+                log.warning("could not record token uses; will try again", exc_info=True)
+    finally:
+        await run_in_threadpool(flush_token_uses, ctx)
+
+
+# Posting at 2,000/s adds ~8,000 WAL pages a second; a checkpoint this often keeps the WAL
+# to a few tens of MB.
+CHECKPOINT_SECONDS = 0.5
+
+
+async def checkpoints(ctx: ServerContext) -> None:
+    """Copy the SQLite WAL into the database file, off the writers' path (see Database)."""
+    failing = False  # a full disk would otherwise log twice a second
+    while True:
+        await asyncio.sleep(CHECKPOINT_SECONDS)
+        try:
+            await run_in_threadpool(ctx.db.checkpoint)
+        except Exception:
+            if not failing:
+                log.warning("WAL checkpoint failed; will keep trying", exc_info=True)
+            failing = True
+        else:
+            if failing:
+                log.info("WAL checkpoints work again")
+            failing = False
+
+
+def remove_stray_files(ctx: ServerContext) -> int:
+    """Files on disk without a row (a crash between rename and commit) go at start."""
+    with ctx.db.read() as tx:
+        known = file_store.all_file_ids(tx)
+    return ctx.blobs.remove_strays(known, ctx.clock())
+
+
+async def run_periodic_jobs(ctx: ServerContext) -> None:
+    try:
+        removed = await run_in_threadpool(remove_stray_files, ctx)
+        if removed:
+            log.info("removed %d stray files", removed)
+    except Exception:
+        log.warning("stray file sweep failed", exc_info=True)
+    while True:
+        try:
+            pruned = await run_in_threadpool(prune_once, ctx)
+            if any(pruned.values()):
+                log.info("pruned %(tokens)d tokens and %(files)d files", pruned)
+        except Exception:
+            log.warning("prune failed; will try again", exc_info=True)
+        await asyncio.sleep(ctx.config.prune_interval_seconds)

@@ -1,0 +1,55 @@
+"""`GET /health` and `GET /metrics` on the main port."""
+
+from __future__ import annotations
+
+import logging
+
+import orjson
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Route
+
+from opengroup.store import stats as stats_store
+from opengroup.usecases.context import ServerContext
+from opengroup.web import metrics
+
+log = logging.getLogger("opengroup")
+JSON = "application/json"
+NO_STORE = {"Cache-Control": "no-store"}
+
+
+def _ctx(request: Request) -> ServerContext:
+    ctx: ServerContext = request.app.state.ctx
+    return ctx
+
+
+def database_answers(ctx: ServerContext) -> bool:
+    try:
+        with ctx.db.read() as tx:
+            stats_store.ping(tx)
+    except Exception as error:
+        log.warning("health check: the database does not answer: %s", error)
+        return False
+    return True
+
+
+async def health(request: Request) -> Response:
+    if await run_in_threadpool(database_answers, _ctx(request)):
+        return Response(orjson.dumps({"status": "ok"}), 200, media_type=JSON, headers=NO_STORE)
+    body = orjson.dumps({"status": "unavailable", "error": "database does not answer"})
+    return Response(body, 503, media_type=JSON, headers=NO_STORE)
+
+
+async def metrics_endpoint(request: Request) -> Response:
+    ctx = _ctx(request)
+    if not ctx.config.metrics or ctx.config.metrics_listen:
+        return PlainTextResponse("Not Found", status_code=404)
+    body = await run_in_threadpool(metrics.render, ctx.db, ctx.clock)
+    return Response(body, media_type=metrics.CONTENT_TYPE, headers=NO_STORE)
+
+
+ROUTES = [
+    Route("/health", health, methods=["GET"]),
+    Route("/metrics", metrics_endpoint, methods=["GET"]),
+]
