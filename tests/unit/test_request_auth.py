@@ -1,4 +1,4 @@
-"""crypto/request_auth.py: every row of SOGS-API.md §3.4 it owns (1-9, 11), in order, and §4.6 V1-V5.
+"""crypto/request_auth.py: the §3.4 rows it owns (1-9, 11), in order, and §4.6 V1-V5.
 
 Rows 10 (global ban) and 12 (nonce reuse) need the store: the API layer's tests cover them.
 """
@@ -40,19 +40,31 @@ ID05 = "0588672ccb97f40bb57238989226cf429b575ba355443f47bc76c5ab144a96c65b"
 PUBKEY_00 = "00bac6e71efd7dfa4a83c98ed24f254ab2c267f9ccdb172a5280a0444ad24e89cc"
 PUBKEY_15 = "1598932d4bccbe595a8789d7eb1629cefc483a0eaddc7e20e8fe5c771efafd9af5"
 V1 = ("GET", "/room/the-best-room/messages/recent?limit=25", b"")
-V1_SIG_00 = "xxLpXHbomAJMB9AtGMyqvBsXrdd2040y+Ol/IKzElWfKJa3EYZRv1GLO6CTLhrDFUwVQe8PPltyGs54Kd7O5Cg=="
-V1_SIG_15 = "gYqpWZX6fnF4Gb2xQM3xaXs0WIYEI49+B8q4mUUEg8Rw0ObaHUWfoWjMHMArAtP9QlORfiydsKWz1o6zdPVeCQ=="
+V1_SIG_00 = (
+    "xxLpXHbomAJMB9AtGMyqvBsXrdd2040y+Ol/IKzElWfKJa3EYZRv1GLO6CTLhrDFUwVQe8PPltyGs54Kd7O5Cg=="
+)
+V1_SIG_15 = (
+    "gYqpWZX6fnF4Gb2xQM3xaXs0WIYEI49+B8q4mUUEg8Rw0ObaHUWfoWjMHMArAtP9QlORfiydsKWz1o6zdPVeCQ=="
+)
 V2_PATH = "/room/the-best-room/reaction/1/🍍"
 V2_PATH_ENCODED = "/room/the-best-room/reaction/1/%F0%9F%8D%8D"
-V2_SIG_00 = "bvKrfpecER8E41RjYUe1XQSycSG6ObJ5mzKhrnqiuFWFn2HDykVnIs1zoviTetLWfcE3Su5Ca50NJqzqJuvZCQ=="
-V2_SIG_15 = "7ekLl2IOBP/vnVSk+ytnglolEpybiInaW+RDrIozpi2JebFHxSr3fjA5V9pXSgeDDBaoQNYdTBmdjpCeB2EhBA=="
+V2_SIG_00 = (
+    "bvKrfpecER8E41RjYUe1XQSycSG6ObJ5mzKhrnqiuFWFn2HDykVnIs1zoviTetLWfcE3Su5Ca50NJqzqJuvZCQ=="
+)
+V2_SIG_15 = (
+    "7ekLl2IOBP/vnVSk+ytnglolEpybiInaW+RDrIozpi2JebFHxSr3fjA5V9pXSgeDDBaoQNYdTBmdjpCeB2EhBA=="
+)
 V3_BODY = b'[{"method":"GET","path":"/capabilities"}]'
 V3_HASH = (
     "dc16cc75da790171105833c53cbe61cc611b34e9336e40d2e4254b1e937648e4"
     "e2925020d87e12e8948743631cd13f50e45a8720003a222dcc669ae5219197d5"
 )
-V3_SIG_00 = "2JUeYWUd4VakbjcrmVmFb6TdGxH5zbIvYilRrF8nV/8piX0dfIgK0vdj1RZC+JtqixGeUKrEKgK/dKFIx6OXAA=="
-V3_SIG_15 = "xncb//TjejQkE0tV1OJcsNZxzpfv9imkvWl0dTsEmAAKWI0B7UpFUdb6eVEjS2tJJWoTt33YKZE97nN0eaFMCQ=="
+V3_SIG_00 = (
+    "2JUeYWUd4VakbjcrmVmFb6TdGxH5zbIvYilRrF8nV/8piX0dfIgK0vdj1RZC+JtqixGeUKrEKgK/dKFIx6OXAA=="
+)
+V3_SIG_15 = (
+    "xncb//TjejQkE0tV1OJcsNZxzpfv9imkvWl0dTsEmAAKWI0B7UpFUdb6eVEjS2tJJWoTt33YKZE97nN0eaFMCQ=="
+)
 SMALL_ORDER_15 = "15c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a"
 
 ROW = {
@@ -146,7 +158,9 @@ def test_spec_vectors_verify(
     assert credentials.blinded is blinded
     # The client helper produces exactly these signatures for the raw UTF-8 endpoint.
     raw = endpoint.replace(V2_PATH_ENCODED, V2_PATH)
-    made = USER.sogs_headers(SERVER_PK, method, raw, body, blinded=blinded, timestamp=TS, nonce=NONCE)
+    made = USER.sogs_headers(
+        SERVER_PK, method, raw, body, blinded=blinded, timestamp=TS, nonce=NONCE
+    )
     assert made["X-SOGS-Signature"] == signature
     # One changed byte anywhere fails: the signature covers the body too.
     with pytest.raises(SogsAuthError):
@@ -422,7 +436,7 @@ def test_signed_path_refuses_a_path_that_is_not_utf8_once_decoded(endpoint: str)
     assert (caught.value.status, caught.value.text) == (400, INVALID_PATH_TEXT)
 
 
-# ---------------------------------------------------------------------------- texts for other layers
+# ---------------------------------------------------------------------------- shared texts
 
 
 def test_texts_the_api_layer_reuses() -> None:

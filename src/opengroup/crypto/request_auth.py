@@ -156,7 +156,9 @@ def parse_sogs_credentials(
     pubkey_text, timestamp_text, nonce_text, signature_text = (
         headers.get(name) or "" for name in _HEADERS
     )
-    missing = sum(1 for value in (pubkey_text, timestamp_text, nonce_text, signature_text) if not value)
+    missing = sum(
+        1 for value in (pubkey_text, timestamp_text, nonce_text, signature_text) if not value
+    )
     if missing == len(_HEADERS):
         return None
     if missing:
@@ -166,9 +168,13 @@ def parse_sogs_credentials(
     if pubkey is None:
         raise SogsAuthError(400, PUBKEY_FORMAT_TEXT)
     prefix, key = pubkey[0], pubkey[1:]
-    allowed = (_PREFIX_UNBLINDED, _PREFIX_BLIND15, _PREFIX_BLIND25) if accept_25 else (
-        _PREFIX_UNBLINDED,
-        _PREFIX_BLIND15,
+    allowed = (
+        (_PREFIX_UNBLINDED, _PREFIX_BLIND15, _PREFIX_BLIND25)
+        if accept_25
+        else (
+            _PREFIX_UNBLINDED,
+            _PREFIX_BLIND15,
+        )
     )
     if prefix not in allowed:
         raise SogsAuthError(400, PUBKEY_PREFIX_TEXT)
