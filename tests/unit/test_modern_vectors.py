@@ -361,3 +361,16 @@ def test_onion_v4_request(entry: Entry | None) -> None:
     sealed = cipher.encrypt(recorded)
     assert sealed != base64.b64decode(reply["encrypted"])  # fresh IV
     assert OnionCipher(EncType.AES_GCM, cipher.key).decrypt(sealed) == recorded
+
+
+def test_the_server_never_imports_the_test_client() -> None:
+    """opengroup.testing signs as clients do; no server module may depend on it."""
+    source = Path(__file__).resolve().parents[2] / "src" / "opengroup"
+    pattern = re.compile(r"^\s*(from|import)\s+(opengroup\.testing|\.+testing)\b", re.MULTILINE)
+    offenders = [
+        str(path.relative_to(source))
+        for path in source.rglob("*.py")
+        if "testing" not in path.relative_to(source).parts
+        and pattern.search(path.read_text(encoding="utf-8"))
+    ]
+    assert offenders == []
