@@ -15,6 +15,7 @@ COPIES = REPO / "tests" / "data"
 SPEC_FILES = {
     "PROTOCOL.md": "spec/PROTOCOL.md",
     "client-vectors.json": "testdata/client-vectors.json",
+    "modern-client-vectors.json": "testdata/modern-client-vectors.json",
 }
 
 

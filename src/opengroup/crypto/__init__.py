@@ -4,11 +4,16 @@ What lives here: the server's X25519 key pair, the v3 onion envelope (parse, der
 symmetric key, decrypt, encrypt the reply), the per-room auth challenge, and Signal's
 `curve25519_verify` for message signatures. The client half (signing, building envelopes,
 opening challenges) is here too, so tests exercise both sides of every wire format.
+The modern API's server side is in submodules: `blinding` (15 <-> 05 ids), `request_auth`
+(X-SOGS headers), `message_signatures` (a post's `signature`, by the poster's prefix); its
+client side is in `opengroup.testing.modern`.
 
 Exceptions form one tree:
 
     CryptoError                 anything this module refuses: a PEM file or raw key it cannot
     │                           load, a user key unusable for a challenge (wrong size, low order)
+    ├── InvalidSessionId        (blinding.py) a 05/15 id that is malformed or not a valid point
+    ├── SogsAuthError           (request_auth.py) a refused X-SOGS request: exact status and text
     └── BadEnvelope             an onion body we cannot use: short body, N past the end, bad JSON,
         │                       bad hex, key not 32 bytes, unknown enc_type, low-order key
         └── DecryptionFailed    the AEAD tag does not match (wrong key, tampered or cut data)
