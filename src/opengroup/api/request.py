@@ -10,6 +10,7 @@ import orjson
 
 if TYPE_CHECKING:
     from opengroup.usecases.context import ServerContext
+    from opengroup.usecases.identity import SignedUser
 
 Reply = dict[str, Any]
 JSON = "application/json"
@@ -33,6 +34,10 @@ class ApiRequest:
     api: str = "legacy"
     # The query string exactly as received (the modern API signs it undecoded).
     raw_query: str = ""
+    # Modern API: who signed it (None: anonymous), once `authenticated`; sub-requests of a
+    # batch inherit both from the batch (SOGS-API.md 3.2).
+    user: SignedUser | None = None
+    authenticated: bool = False
 
     def header(self, name: str) -> str | None:
         return self.headers.get(name)

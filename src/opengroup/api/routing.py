@@ -82,11 +82,15 @@ class Router(Generic[R]):
         routes: tuple[Route, ...],
         success: Callable[[Route, object], R],
         failure: Callable[[int, str], R],
+        prepare: Callable[[ServerContext, ApiRequest], R | None] | None = None,
     ) -> None:
+        """`prepare` runs once before the handler (not again on a conflict retry), e.g. to
+        authenticate; a reply from it answers the request instead of the handler."""
         self.name = name
         self.routes = routes
         self.success = success
         self.failure = failure
+        self.prepare = prepare
         self._index: dict[tuple[str, int, str], list[Route]] = {}
         for route in routes:
             self._index.setdefault(_key(route), []).append(route)
@@ -114,33 +118,41 @@ class Router(Generic[R]):
     def _run(self, ctx: ServerContext, request: ApiRequest, found: Match | None) -> R:
         if found is None:
             return self.failure(404, f"no endpoint {request.method} {request.path}")
+        prepare = self.prepare
+        if prepare is not None:
+            early = self._guarded(lambda: prepare(ctx, request), request)
+            if early is not None:
+                return early
+        reply = self._guarded(lambda: self._handle(ctx, request, found), request)
+        assert reply is not None
+        return reply
+
+    def _handle(self, ctx: ServerContext, request: ApiRequest, found: Match) -> R:
         for attempt in range(1, CONFLICT_RETRIES + 1):
             try:
                 result = found.route.handler(Call(ctx, request, found.params))
                 return self.success(found.route, result)
             except RetryableConflict as error:
                 if attempt == CONFLICT_RETRIES:
-                    log.warning(
-                        "%s %s: gave up after %d conflicts: %s",
-                        request.method,
-                        request.path,
-                        attempt,
-                        error.detail,
-                    )
-                    return self.failure(status_for(error), error.detail)
+                    log.warning("%s %s: gave up after %d conflicts: %s",
+                                request.method, request.path, attempt, error.detail)  # fmt: skip
+                    raise
                 log.info("%s %s: retrying after %s", request.method, request.path, error.detail)
-            except StorageFailure as error:
-                # The client is told 503/507; the operator must hear why.
-                log.error(
-                    "storage failure in %s %s: %s", request.method, request.path, error.detail
-                )
-                return self.failure(status_for(error), error.detail)
-            except OpenGroupError as error:
-                return self.failure(status_for(error), error.detail)
-            except Exception:
-                log.exception("internal error in %s %s", request.method, request.path)
-                return self.failure(500, "internal server error")
         raise AssertionError("unreachable")
+
+    def _guarded(self, run: Callable[[], R | None], request: ApiRequest) -> R | None:
+        """`run()`, with every error turned into its reply."""
+        try:
+            return run()
+        except StorageFailure as error:
+            # The client is told 503/507; the operator must hear why.
+            log.error("storage failure in %s %s: %s", request.method, request.path, error.detail)
+            return self.failure(status_for(error), error.detail)
+        except OpenGroupError as error:
+            return self.failure(status_for(error), error.detail)
+        except Exception:
+            log.exception("internal error in %s %s", request.method, request.path)
+            return self.failure(500, "internal server error")
 
 
 def _match_segments(route: Route, segments: list[str]) -> Match | None:

@@ -36,11 +36,15 @@ TOKEN_USE_FLUSH_SECONDS = 2.0
 
 
 def flush_token_uses(ctx: ServerContext) -> int:
+    """Token uses and modern readers' activity, in one write transaction."""
     uses = ctx.token_uses.take()
-    if uses:
+    readers = ctx.activity.take()
+    if uses or readers:
         with ctx.db.write() as tx:
-            token_store.touch_tokens(tx, uses, ctx.clock())
-    return len(uses)
+            now = ctx.clock()
+            token_store.touch_tokens(tx, uses, now)
+            token_store.record_activity(tx, readers, now)
+    return len(uses) + len(readers)
 
 
 async def record_token_uses(ctx: ServerContext) -> None:

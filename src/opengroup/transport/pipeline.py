@@ -108,4 +108,10 @@ def _leaves_loop(ctx: ServerContext, found: Match, request: ApiRequest) -> bool:
         or route.heavy
         or ctx.db.reads_can_block
         or (request.body is not None and len(request.body) > INLINE_BODY_BYTES)
+        # A signed modern request records its nonce: a write.
+        or (request.api == "sogs" and not request.authenticated and _signed(request))
     )
+
+
+def _signed(request: ApiRequest) -> bool:
+    return bool(request.headers.get("x-sogs-pubkey") or request.headers.get("x-sogs-signature"))

@@ -12,7 +12,7 @@ from opengroup.crypto import ServerKeys
 from opengroup.rules.limits import PostRateLimit
 from opengroup.rules.tokens import TokenPolicy
 from opengroup.store import BlobStore, Database
-from opengroup.usecases.token_caches import TokenOwners, TokenUseBuffer
+from opengroup.usecases.token_caches import ActivityBuffer, TokenOwners, TokenUseBuffer
 
 DAY = 86_400.0
 
@@ -29,6 +29,7 @@ class ServerContext:
     rate_limit: PostRateLimit = field(init=False)
     token_uses: TokenUseBuffer = field(default_factory=TokenUseBuffer)
     token_owners: TokenOwners = field(default_factory=TokenOwners)
+    activity: ActivityBuffer = field(default_factory=ActivityBuffer)
 
     def __post_init__(self) -> None:
         self.token_policy = TokenPolicy(expiry_seconds=self.config.token_expiry_days * DAY)

@@ -46,3 +46,21 @@ class TokenOwners:
             # Another thread may have evicted the same entry first.
             self._owners.pop(next(iter(self._owners), b""), None)
         self._owners.setdefault(token_hash, session_id)
+
+
+class ActivityBuffer:
+    """Who read which room through the modern API (room pk, root id), written with the token
+    uses every few seconds so that a poll needs no write (SOGS-API.md 6.1 allows activity to
+    be recorded late). Bounded like TokenUseBuffer."""
+
+    def __init__(self, limit: int = 100_000) -> None:
+        self._seen: set[tuple[int, str]] = set()
+        self.limit = limit
+
+    def add(self, room_pk: int, root: str) -> None:
+        if len(self._seen) < self.limit:
+            self._seen.add((room_pk, root))
+
+    def take(self) -> list[tuple[int, str]]:
+        taken, self._seen = self._seen, set()
+        return sorted(taken)

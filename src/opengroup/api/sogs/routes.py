@@ -1,12 +1,41 @@
-"""The modern API's routing table (SOGS-API.md 7): every endpoint, once."""
+"""The modern API's routing table (SOGS-API.md 7): every endpoint, once. Requests that carry
+X-SOGS headers are authenticated before their handler runs (§3); a batch's sub-requests
+inherit the batch's signer."""
 
 from __future__ import annotations
 
+from opengroup.api.request import ApiRequest, Call
 from opengroup.api.routing import Route, Router
-from opengroup.api.sogs import capabilities
+from opengroup.api.sogs import batch, capabilities, messages, rooms
 from opengroup.api.sogs.replies import Created, Raw, SogsReply, json_reply, text_reply
+from opengroup.crypto.request_auth import SogsAuthError
+from opengroup.usecases.context import ServerContext
+from opengroup.usecases.identity import authenticate
 
-ROUTES: tuple[Route, ...] = (Route("GET", "capabilities", capabilities.get_capabilities),)
+
+def _batch(call: Call) -> object:
+    return batch.run_batch(call, lambda sub: SOGS.dispatch(call.ctx, sub), stop_at_failure=False)
+
+
+def _sequence(call: Call) -> object:
+    return batch.run_batch(call, lambda sub: SOGS.dispatch(call.ctx, sub), stop_at_failure=True)
+
+
+ROUTES: tuple[Route, ...] = (
+    Route("GET", "capabilities", capabilities.get_capabilities),
+    Route("POST", "batch", _batch, writes=True),
+    Route("POST", "sequence", _sequence, writes=True),
+    Route("GET", "rooms", rooms.list_rooms),
+    Route("GET", "room/{room}", rooms.get_room),
+    Route("GET", "room/{room}/pollInfo/{info_updates}", rooms.poll_info),
+    Route("GET", "room/{room}/messages/since/{seqno}", messages.since),
+    Route("GET", "room/{room}/messages/recent", messages.recent),
+    Route("GET", "room/{room}/messages/before/{id}", messages.before),
+    Route("GET", "room/{room}/message/{id}", messages.get_one),
+    Route("POST", "room/{room}/message", messages.post, writes=True),
+    Route("PUT", "room/{room}/message/{id}", messages.edit, writes=True),
+    Route("DELETE", "room/{room}/message/{id}", messages.delete, writes=True),
+)
 
 
 def _success(route: Route, result: object) -> SogsReply:
@@ -23,4 +52,19 @@ def _failure(status: int, detail: str) -> SogsReply:
     return text_reply(status, detail)
 
 
-SOGS = Router("sogs", ROUTES, _success, _failure)
+def _authenticate(ctx: ServerContext, request: ApiRequest) -> SogsReply | None:
+    """§3.4 before the endpoint, once per request (a batch's items inherit its result)."""
+    if request.authenticated:
+        return None
+    endpoint = "/" + request.path + ("?" + request.raw_query if request.raw_query else "")
+    try:
+        request.user = authenticate(
+            ctx, request.headers, request.method, endpoint, request.body or b""
+        )
+    except SogsAuthError as error:
+        return text_reply(error.status, error.text)
+    request.authenticated = True
+    return None
+
+
+SOGS = Router("sogs", ROUTES, _success, _failure, prepare=_authenticate)

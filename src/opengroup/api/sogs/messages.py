@@ -1,0 +1,117 @@
+"""Messages of the modern API (SOGS-API.md 6.2, 7.3): since, recent, before, one; post,
+edit, delete. Rows are shaped here; what they hold comes from usecases/messages.py."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from opengroup.api.request import Call
+from opengroup.api.sogs.parsing import b64_field, file_ids, json_object, path_int, query_int
+from opengroup.api.sogs.replies import Created
+from opengroup.errors import BadInput, TooLarge
+from opengroup.store.message_rows import MessageRow
+from opengroup.usecases import messages
+
+PAGE_DEFAULT, PAGE_MAX = 100, 256
+SIGNATURE_BYTES = 64
+
+
+def full_row(message: MessageRow) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "id": message.id,
+        "seqno": message.seqno,
+        "session_id": message.session_id,
+        "posted": message.posted,
+        "data": message.data,
+        "signature": message.signature,
+        "reactions": {},
+    }
+    if message.edited is not None:
+        row["edited"] = message.edited
+    return row
+
+
+def deleted_row(message: MessageRow) -> dict[str, Any]:
+    return {
+        "id": message.id,
+        "seqno": message.seqno,
+        "session_id": message.session_id,
+        "posted": message.posted,
+        "edited": message.edited if message.edited is not None else message.posted,
+        "data": None,
+        "deleted": True,
+    }
+
+
+def since_row(message: MessageRow, cursor: int, reactions: bool) -> dict[str, Any]:
+    if message.deleted:
+        return deleted_row(message)
+    if reactions and message.seqno_data <= cursor:
+        return {"id": message.id, "seqno": message.seqno, "reactions": {}}
+    return full_row(message)
+
+
+def _limit(call: Call) -> int:
+    return query_int(call.request.query, "limit", default=PAGE_DEFAULT, low=1, high=PAGE_MAX)
+
+
+def since(call: Call) -> object:
+    cursor = path_int(call.params["seqno"])
+    reactions = call.request.query.get("t") == "r"
+    found = messages.since(
+        call.ctx, call.params["room"], call.request.user, cursor, _limit(call), reactions=reactions
+    )
+    return [since_row(message, cursor, reactions) for message in found]
+
+
+def recent(call: Call) -> object:
+    found = messages.recent(call.ctx, call.params["room"], call.request.user, _limit(call))
+    return [full_row(message) for message in found]
+
+
+def before(call: Call) -> object:
+    message_id = path_int(call.params["id"])
+    found = messages.before(
+        call.ctx, call.params["room"], call.request.user, message_id, _limit(call)
+    )
+    return [full_row(message) for message in found]
+
+
+def get_one(call: Call) -> object:
+    message_id = path_int(call.params["id"])
+    return full_row(messages.one(call.ctx, call.params["room"], call.request.user, message_id))
+
+
+def _content(call: Call) -> tuple[bytes, bytes, list[int]]:
+    body = json_object(call.request)
+    data = b64_field(body, "data")
+    signature = b64_field(body, "signature")
+    assert data is not None and signature is not None
+    if len(data) > call.ctx.config.max_message_size:
+        raise TooLarge(f"message data is larger than {call.ctx.config.max_message_size} bytes")
+    if len(signature) != SIGNATURE_BYTES:
+        raise BadInput("'signature' must be 64 bytes")
+    if body.get("whisper_to") is not None or body.get("whisper_mods"):
+        raise BadInput("whispers are not supported by this server")
+    return data, signature, file_ids(body)
+
+
+def post(call: Call) -> object:
+    data, signature, files = _content(call)
+    posted = messages.post(call.ctx, call.params["room"], call.request.user, data, signature, files)
+    return Created(full_row(posted))
+
+
+def edit(call: Call) -> object:
+    message_id = path_int(call.params["id"])
+    data, signature, files = _content(call)
+    messages.edit(
+        call.ctx, call.params["room"], call.request.user, message_id, data, signature, files
+    )
+    return {}
+
+
+def delete(call: Call) -> object:
+    message_id = path_int(call.params["id"])
+    messages.delete(call.ctx, call.params["room"], call.request.user, message_id)
+    return {}

@@ -1,0 +1,159 @@
+"""Reading, posting, editing and deleting messages through the modern API (SOGS-API.md 7.3),
+on the one message table both APIs share (a legacy post is seen here, and the other way)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from opengroup.crypto.message_signatures import verify_message_signature
+from opengroup.errors import BadInput, Forbidden, NotFound
+from opengroup.store import message_rows
+from opengroup.store import messages as legacy_store
+from opengroup.store import users as user_store
+from opengroup.store.database import RawTx, Tx
+from opengroup.store.message_rows import MessageRow
+from opengroup.store.rooms import Room
+from opengroup.usecases.context import ServerContext
+from opengroup.usecases.identity import SignedUser, root_of
+from opengroup.usecases.room_access import (
+    RoomView,
+    find_room,
+    require_read,
+    require_user,
+    require_write,
+)
+
+NOT_AUTHOR = "Only the author of a message may edit it"
+DELETE_FORBIDDEN = "Only the author or a moderator may delete a message"
+
+
+def readable_room(ctx: ServerContext, tx: Tx, token: str, user: SignedUser | None) -> RoomView:
+    view = find_room(ctx, tx, token, user)
+    require_read(view)
+    if user is not None:
+        ctx.activity.add(view.info.room.pk, user.root)
+    return view
+
+
+def since(
+    ctx: ServerContext, token: str, user: SignedUser | None, seqno: int, limit: int, *,
+    reactions: bool,
+) -> list[MessageRow]:  # fmt: skip
+    with ctx.db.read() as tx:
+        view = readable_room(ctx, tx, token, user)
+        if seqno >= view.info.seqno:
+            return []  # the cursor is at the newest change: most polls end here
+        return message_rows.messages_since(
+            tx, view.info.room, seqno, limit, include_reaction_only=reactions
+        )
+
+
+def recent(ctx: ServerContext, token: str, user: SignedUser | None, limit: int) -> list[MessageRow]:
+    with ctx.db.read() as tx:
+        view = readable_room(ctx, tx, token, user)
+        return message_rows.recent(tx, view.info.room, limit)
+
+
+def before(
+    ctx: ServerContext, token: str, user: SignedUser | None, message_id: int, limit: int
+) -> list[MessageRow]:
+    with ctx.db.read() as tx:
+        view = readable_room(ctx, tx, token, user)
+        return message_rows.before(tx, view.info.room, message_id, limit)
+
+
+def one(ctx: ServerContext, token: str, user: SignedUser | None, message_id: int) -> MessageRow:
+    with ctx.db.read() as tx:
+        view = readable_room(ctx, tx, token, user)
+        found = message_rows.get_message(tx, view.info.room, message_id)
+    if found is None:
+        raise NotFound("no such message")
+    return found
+
+
+def _check_signature(user: SignedUser, data: bytes, signature: bytes) -> None:
+    if not verify_message_signature(user.session_id, data, signature):
+        raise BadInput("the message signature does not verify")
+
+
+def _ids_of(tx: Tx | RawTx, user: SignedUser) -> set[str]:
+    """Every id this person has posted with here: the rate limit counts them together."""
+    return {user.session_id, user.root, *user_store.ids_of_root(tx, user.root)}
+
+
+def _check_rate(ctx: ServerContext, tx: Tx | RawTx, view: RoomView, user: SignedUser) -> None:
+    if view.permissions.admin:
+        return  # admins are exempt (SOGS-API.md 7.3)
+    since_ms = int((ctx.clock() - ctx.config.rate_limit_seconds) * 1000)
+    room = view.info.room
+    count = sum(
+        legacy_store.count_posts_since(tx, room, sid, since_ms) for sid in _ids_of(tx, user)
+    )
+    ctx.rate_limit.check(count)
+
+
+def post(
+    ctx: ServerContext,
+    token: str,
+    user: SignedUser | None,
+    data: bytes,
+    signature: bytes,
+    files: Iterable[int] = (),
+) -> MessageRow:
+    """A new message by the signer; its signature is checked before any lock is taken."""
+    signer = require_user(user)
+    _check_signature(signer, data, signature)
+    with ctx.db.write() as tx:
+        view = find_room(ctx, tx, token, signer)
+        require_write(view)
+        _check_rate(ctx, tx, view, signer)
+        return message_rows.insert_post(
+            tx, view.info.room, signer.session_id, ctx.clock(), data, signature
+        )
+
+
+def edit(
+    ctx: ServerContext,
+    token: str,
+    user: SignedUser | None,
+    message_id: int,
+    data: bytes,
+    signature: bytes,
+    files: Iterable[int] = (),
+) -> MessageRow:
+    signer = require_user(user)
+    _check_signature(signer, data, signature)
+    with ctx.db.write() as tx:
+        view = find_room(ctx, tx, token, signer)
+        room = view.info.room
+        found = message_rows.get_message(tx, room, message_id)
+        if found is None:
+            raise NotFound("no such message")
+        if root_of(ctx, found.session_id) != signer.root:
+            raise Forbidden(NOT_AUTHOR)
+        require_write(view)
+        _check_rate(ctx, tx, view, signer)
+        edited = message_rows.edit_message(tx, room, message_id, data, signature, ctx.clock())
+        if edited is None:
+            raise NotFound("no such message")
+        return edited
+
+
+def delete(ctx: ServerContext, token: str, user: SignedUser | None, message_id: int) -> None:
+    """By its author (any id of the same person) with write permission, or a moderator."""
+    signer = require_user(user)
+    with ctx.db.write() as tx:
+        view = find_room(ctx, tx, token, signer)
+        room = view.info.room
+        found = message_rows.get_message(tx, room, message_id)
+        if found is None:
+            raise NotFound("no such message")
+        if not view.permissions.moderator:
+            own = root_of(ctx, found.session_id) == signer.root
+            if not own or not view.permissions.write:
+                raise Forbidden(DELETE_FORBIDDEN)
+        delete_messages(tx, room, [message_id], ctx.clock())
+
+
+def delete_messages(tx: Tx, room: Room, message_ids: list[int], now: float) -> None:
+    legacy_store.delete_messages(tx, room, message_ids, now)

@@ -1,0 +1,119 @@
+"""A room as one caller of the modern API may see it: the room, its counters, and the
+caller's effective permissions (SOGS-API.md 3.7). Both the room endpoints and every message
+endpoint start here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from opengroup.errors import Forbidden, NotFound, Unauthenticated
+from opengroup.rules.ids import is_valid_room_id
+from opengroup.rules.permissions import (
+    NO_STANDING,
+    Permissions,
+    RoomDefaults,
+    Standing,
+    effective_permissions,
+)
+from opengroup.store import Tx
+from opengroup.store import moderation as moderation_store
+from opengroup.store import rooms as room_store
+from opengroup.store.rooms import RoomInfo
+from opengroup.usecases.context import ServerContext
+from opengroup.usecases.identity import SignedUser
+
+# The texts of SOGS-API.md 3.7, exact.
+AUTH_REQUIRED = "X-SOGS-* request authentication required"
+BLINDED_REQUIRED = "This endpoint requires blinded pubkeys be used"
+READ_REQUIRED = "This endpoint requires room message 'read' permission"
+WRITE_REQUIRED = "This endpoint requires room message 'write' permission"
+UPLOAD_REQUIRED = "This endpoint requires room file 'upload' permission"
+MODERATOR_REQUIRED = "This endpoint requires moderator room permissions"
+ADMIN_REQUIRED = "This endpoint requires admin room permissions"
+
+
+@dataclass(slots=True)
+class RoomView:
+    info: RoomInfo
+    permissions: Permissions
+    user: SignedUser | None
+
+
+def standing_of(ctx: ServerContext, tx: Tx, info: RoomInfo, user: SignedUser | None) -> Standing:
+    if user is None:
+        return NO_STANDING
+    flags = moderation_store.moderator_flags(tx, info.room, user.root)
+    banned = moderation_store.is_banned(tx, info.room, user.root)
+    return Standing(
+        moderator=flags.moderator,
+        admin=flags.admin,
+        global_moderator=flags.global_moderator,
+        global_admin=flags.global_admin,
+        banned=banned and not flags.moderator,
+    )
+
+
+def defaults_of(info: RoomInfo) -> RoomDefaults:
+    return RoomDefaults(
+        info.default_read, info.default_accessible, info.default_write, info.default_upload
+    )
+
+
+def view_of(ctx: ServerContext, tx: Tx, info: RoomInfo, user: SignedUser | None) -> RoomView:
+    standing = standing_of(ctx, tx, info, user)
+    permissions = effective_permissions(defaults_of(info), standing, signed_in=user is not None)
+    return RoomView(info, permissions, user)
+
+
+def find_room(ctx: ServerContext, tx: Tx, token: str, user: SignedUser | None) -> RoomView:
+    """The room `token` (exactly as stored) for this caller: 404 when it does not exist or
+    the caller may neither read it nor see it (a room ban included)."""
+    info = room_store.get_room_info(tx, token) if is_valid_room_id(token) else None
+    if info is None:
+        raise NotFound("no such room")
+    view = view_of(ctx, tx, info, user)
+    if not view.permissions.can_see_room:
+        raise NotFound("no such room")
+    return view
+
+
+def require_user(user: SignedUser | None) -> SignedUser:
+    if user is None:
+        raise Unauthenticated(AUTH_REQUIRED)
+    return user
+
+
+def require_blinded(user: SignedUser | None) -> SignedUser:
+    signed = require_user(user)
+    if not signed.blinded:
+        raise Unauthenticated(BLINDED_REQUIRED)
+    return signed
+
+
+def require_read(view: RoomView) -> None:
+    if not view.permissions.read:
+        raise Forbidden(READ_REQUIRED)
+
+
+def require_write(view: RoomView) -> None:
+    require_user(view.user)
+    if not view.permissions.write:
+        raise Forbidden(WRITE_REQUIRED)
+
+
+def require_upload(view: RoomView) -> None:
+    require_user(view.user)
+    if not view.permissions.upload:
+        raise Forbidden(UPLOAD_REQUIRED)
+
+
+def require_moderator(view: RoomView) -> None:
+    require_user(view.user)
+    if not view.permissions.moderator:
+        raise Forbidden(MODERATOR_REQUIRED)
+
+
+def require_admin(view: RoomView) -> None:
+    require_user(view.user)
+    if not view.permissions.admin:
+        raise Forbidden(ADMIN_REQUIRED)
