@@ -21,8 +21,8 @@ from .allocator import tune_allocator
 from .config import SETTINGS, Config, ConfigError, load_config
 from .context import DAY, ServerContext, open_context
 from .crypto import CryptoError
-from .errors import OpenGroupError
 from .crypto.keyfile import KeyFileError
+from .errors import OpenGroupError
 from .rules.ids import check_new_room_id, check_room_name, parse_room_id, parse_session_id
 from .rules.limits import check_size
 from .store import files as file_store
