@@ -130,12 +130,14 @@ def list_moderators(tx: Tx, room: Room) -> list[ModeratorGrant]:
 
 def add_moderator(tx: Tx, room: Room, session_id: str) -> None:
     """Legacy grant by a 05 id: a moderator if not one yet (an admin stays an admin)."""
+    # RETURNING, not rowcount: psycopg reports -1 for an INSERT ... ON CONFLICT DO NOTHING.
     inserted = tx.execute(
         dialect_insert(tx, moderators)
         .values(room_pk=room.pk, session_id=session_id, named_as=session_id)
         .on_conflict_do_nothing()
-    )
-    if inserted.rowcount:
+        .returning(moderators.c.session_id)
+    ).first()
+    if inserted is not None:
         bump_info_updates(tx, room)
 
 
@@ -188,8 +190,9 @@ def add_global_moderator(tx: Tx, session_id: str) -> None:
         dialect_insert(tx, global_moderators)
         .values(session_id=session_id, named_as=session_id)
         .on_conflict_do_nothing()
-    )
-    if inserted.rowcount:
+        .returning(global_moderators.c.session_id)
+    ).first()
+    if inserted is not None:
         bump_all_info_updates(tx)
 
 
