@@ -72,15 +72,20 @@ def _message_rows(room_pk: int, count: int, senders: list[str], rng: random.Rand
     rows: list[dict] = []
     for server_id in range(1, count + 1):
         start = server_id % 1024
+        timestamp = now_ms - (count - server_id) * 1000
         rows.append(
             {
                 "room_pk": room_pk,
                 "server_id": server_id,
                 "session_id": senders[server_id % len(senders)],
-                "timestamp": now_ms - (count - server_id) * 1000,
+                "timestamp": timestamp,
                 "data": blob[start : start + 300],  # ~225 bytes decoded: a padded text message
                 "signature": signature,
                 "deleted": False,
+                "seqno": server_id,  # nothing deleted or edited: seqno = id
+                "seqno_data": server_id,
+                "seqno_creation": server_id,
+                "posted": timestamp / 1000,
             }
         )
     return rows
@@ -137,7 +142,7 @@ def seed(data_dir: Path, spec: DatasetSpec) -> Dataset:
                 conn.execute(
                     update(rooms)
                     .where(rooms.c.pk == pks[room_id])
-                    .values(message_seq=counts[room_id])
+                    .values(message_seq=counts[room_id], seqno=counts[room_id])
                 )
             specs: list[ClientSpec] = []
             token_rows: list[dict] = []

@@ -10,8 +10,10 @@ At the end, for every room:
 - no server_id was issued twice, and the ids issued are exactly 1..N (none lost);
 - every reader saw message ids strictly increasing, each at most once, with the posted data,
   and saw every acknowledged message that was not deleted;
-- every reader saw deletion ids strictly increasing with no gap, and every deletion made, each
-  message deleted at most once.
+- every reader saw deletion ids strictly increasing, and every deletion made, each message
+  deleted at most once;
+- in the database, the room's seqnos (SOGS-API.md 6.1: one per post and one per deletion; a
+  deletion's id is its seqno) are exactly 1..seqno: none skipped, none given twice.
 A message deleted before a reader's next poll is never shown to it (deleted messages are never
 returned); the reader still sees its deletion.
 """
@@ -29,6 +31,7 @@ from typing import Any, Literal
 
 import httpx
 import pytest
+from sqlalchemy import select
 
 from opengroup.config import Config
 from opengroup.crypto import SessionKeys
@@ -36,6 +39,7 @@ from opengroup.runtime.bootstrap import open_context
 from opengroup.store import messages as message_store
 from opengroup.store import moderation as moderation_store
 from opengroup.store import rooms as room_store
+from opengroup.store.schema import messages
 from opengroup.testing.client import OpenGroupClient
 from tests.support.server import RunningServer
 
@@ -155,9 +159,11 @@ def reader(og: OpenGroupClient, shared: Shared, seen: Seen) -> None:
             seen.messages[room].extend(ids)
             seen.data[room].update((m["server_id"], m["data"]) for m in result["messages"])
             pairs = [(d["id"], d["deleted_message_id"]) for d in result["deletions"]]
-            assert [p[0] for p in pairs] == list(
-                range(deletion_cursor[room] + 1, deletion_cursor[room] + 1 + len(pairs))
-            ), (room, deletion_cursor[room], pairs)  # no deletion skipped, none twice
+            deletion_ids = [p[0] for p in pairs]
+            # Deletion ids are seqnos, shared with posts: increasing, with gaps. That none is
+            # skipped is checked at the end (every reader saw every deletion).
+            assert deletion_ids == sorted(set(deletion_ids)), (room, pairs)
+            assert all(i > deletion_cursor[room] for i in deletion_ids), (room, pairs)
             seen.deletions[room].extend(pairs)
             if ids:
                 message_cursor[room] = ids[-1]
@@ -221,7 +227,7 @@ def check(shared: Shared, seens: list[Seen]) -> None:
             assert not missing, f"{where}: never saw {sorted(missing)[:10]}"
             assert all(seen.data[room][i] == posted[i] for i in ids), f"{where}: wrong data"
             deletion_ids = [d[0] for d in seen.deletions[room]]
-            assert deletion_ids == list(range(1, len(deletion_ids) + 1)), where
+            assert deletion_ids == sorted(set(deletion_ids)), where
             deleted_seen = [d[1] for d in seen.deletions[room]]
             assert len(deleted_seen) == len(set(deleted_seen)), f"{where}: deleted twice"
             assert set(deleted_seen) == deleted, f"{where}: deletions missed"
@@ -243,7 +249,8 @@ def prepare(data_dir: Path, database_url: str) -> tuple[bytes, list[SessionKeys]
 
 
 def verify_database(data_dir: Path, database_url: str) -> None:
-    """The tables agree: ids 1..N per room, one deletion per deleted message, ids 1..M."""
+    """The tables agree: one deletion per deleted message; the posts' and the deletions'
+    seqnos are exactly 1..the room's counter."""
     ctx = open_context(Config(data_dir=str(data_dir), database_url=database_url))
     try:
         with ctx.db.read() as tx:
@@ -251,9 +258,15 @@ def verify_database(data_dir: Path, database_url: str) -> None:
                 room = room_store.get_room(tx, room_id)
                 assert room is not None
                 deletions = message_store.get_deletions(tx, room, 0, 10_000)
-                assert [d.id for d in deletions] == list(range(1, len(deletions) + 1))
                 targets = [d.message_id for d in deletions]
                 assert len(targets) == len(set(targets))
+                info = room_store.get_room_info(tx, room_id)
+                assert info is not None
+                created = tx.execute(
+                    select(messages.c.seqno_creation).where(messages.c.room_pk == room.pk)
+                ).scalars()
+                taken = sorted([*created, *(d.id for d in deletions)])
+                assert taken == list(range(1, info.seqno + 1)), room_id
     finally:
         ctx.close()
 

@@ -149,7 +149,11 @@ def test_new_posts_and_deletions_continue_after_the_imported_ids(
     assert message["server_id"] == 7
     ok(og.delete_messages("main", token, [7]))
     deletions = all_deletions(og, "main", token)
-    assert deletions[-1] == {"id": 4, "deleted_message_id": 7}
+    # A deletion's id is the seqno it takes (SOGS-API.md 1.2). The room's counter starts at
+    # highest deletion id + highest message id (3 + 6); the post took 10, the deletion 11:
+    # above every imported deletion id, so the cursors clients hold stay valid.
+    assert deletions[-1] == {"id": 11, "deleted_message_id": 7}
+    assert all(d["id"] < 11 for d in deletions[:-1])
 
 
 def test_tokens_are_stored_hashed(imported: tuple[RunningServer, str], rust: RustServer) -> None:

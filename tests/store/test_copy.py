@@ -10,11 +10,12 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from opengroup.cli.main import main
-from opengroup.store import Database
+from opengroup.store import Database, message_rows
 from opengroup.store import auth as token_store
 from opengroup.store import messages as message_store
 from opengroup.store import moderation as moderation_store
 from opengroup.store import rooms as room_store
+from opengroup.store import users as user_store
 from opengroup.store.copy import TABLES, CopyError, copy_database
 from opengroup.store.schema import files
 from tests.support.databases import DatabaseFactory
@@ -39,7 +40,10 @@ def populate(db: Database) -> None:
         room = room_store.create_room(tx, "lounge", "Lounge ☕", NOW + 0.25)
         for n in range(30):
             message_store.insert_message(tx, room, USER, 1_000 + n, f"ZGF0YQ{n}==", "c2ln")
-        message_store.delete_messages(tx, room, [3, 5, 8])
+        message_store.delete_messages(tx, room, [3, 5, 8], NOW + 3)
+        message_rows.edit_message(tx, room, 9, b"edited", b"s" * 64, NOW + 4)
+        user_store.upsert_user_seen(tx, "15" + "ab" * 32, USER, NOW)
+        user_store.record_nonce(tx, "15" + "ab" * 32, b"\x07" * 16, NOW + 86_460)
         moderation_store.add_moderator(tx, room, OTHER)
         moderation_store.add_global_moderator(tx, USER)
         moderation_store.ban(tx, room, "05" + "ef" * 32)
@@ -95,7 +99,9 @@ def test_copy_moves_every_row_and_new_rows_continue_after_them(
         lounge = room_store.get_room(tx, "lounge")
         assert lounge is not None
         assert message_store.insert_message(tx, lounge, USER, 1, "", "").server_id == 31
-        assert [d.id for d in message_store.delete_messages(tx, lounge, [1])] == [4]
+        # A deletion's id is the seqno it takes (SOGS-API.md 1.2): 30 posts, 3 deletions,
+        # an edit and the post above took 1..35.
+        assert [d.id for d in message_store.delete_messages(tx, lounge, [1])] == [36]
     source.dispose()
     target.dispose()
 
@@ -110,7 +116,9 @@ def test_copy_refuses_a_target_with_rows_and_leaves_it_alone(
         room_store.create_room(tx, "mine", "Mine", NOW)
     with pytest.raises(CopyError, match=r"not empty \(rooms has 1 rows\)"):
         copy_database(source_url, db_url)
-    assert dump(target)["rooms"] == [(1, "mine", "Mine", None, 0, 0, NOW)]
+    assert dump(target)["rooms"] == [
+        (1, "mine", "Mine", None, 0, 0, NOW, 0, 1, None, True, True, True, True)
+    ]
     target.dispose()
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from opengroup.store import access as access_store
+from opengroup.store import message_rows
 from opengroup.store import messages as message_store
 from opengroup.store import moderation as moderation_store
 from opengroup.store.database import Database, RawTx
@@ -29,6 +30,10 @@ HOT_QUERIES = {
     "newest deletions": (message_store._DELETIONS_NEWEST, (1, 256)),
     "posts for the rate limit": (message_store._COUNT_POSTS, (1, USER, 0)),
     "moderators": (moderation_store._ROOM_MODERATORS, (1,)),
+    "rows since a seqno": (message_rows._SINCE_DATA, (1, 10, False, 10, 10, 256)),
+    "rows since a seqno, reactions too": (message_rows._SINCE_ALL, (1, 10, False, 10, 256)),
+    "recent rows": (message_rows._RECENT, (1, False, 100)),
+    "rows before an id": (message_rows._BEFORE, (1, 500, False, 100)),
 }
 
 # Scans whose every row is part of the answer: the rooms a poll asks about (its VALUES
@@ -44,16 +49,17 @@ def seed(path: Path, rooms: int, messages_in_first_room: int) -> sqlite3.Connect
     conn = sqlite3.connect(path, isolation_level=None)
     conn.execute("BEGIN")
     conn.executemany(
-        "INSERT INTO rooms (pk, id, name, message_seq, deletion_seq, created_at) "
-        "VALUES (?, ?, ?, ?, 0, 0)",
+        "INSERT INTO rooms (pk, id, name, message_seq, deletion_seq, seqno, created_at) "
+        "VALUES (?, ?, ?, ?, 0, ?, 0)",
         [
-            (pk, f"room{pk - 1}", "R", messages_in_first_room if pk == 1 else 50)
+            (pk, f"room{pk - 1}", "R", *[messages_in_first_room if pk == 1 else 50] * 2)
             for pk in range(1, rooms + 1)
         ],
     )
     conn.executemany(
         "INSERT INTO messages (room_pk, server_id, session_id, timestamp, data, signature, "
-        "deleted) VALUES (?, ?, ?, ?, 'ZGF0YQ==', 'c2ln', 0)",
+        "deleted, seqno, seqno_data, seqno_creation, posted) "
+        "VALUES (?, ?, ?, ?, 'ZGF0YQ==', 'c2ln', 0, ?2, ?2, ?2, ?4 / 1000.0)",
         [(1, i, USER, i) for i in range(1, messages_in_first_room + 1)]
         + [(pk, i, USER, i) for pk in range(2, rooms + 1) for i in range(1, 51)],
     )

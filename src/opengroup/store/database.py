@@ -94,7 +94,7 @@ def make_engine(url: str, *, background_checkpoints: bool = False) -> Engine:
         return engine
     url, pool = _pool_options(url)
     # READ COMMITTED whatever the server's default: the per-room counters rely on its
-    # "wait for the row lock, then re-read the committed row" (see messages._take_ids); under
+    # "wait for the row lock, then re-read the committed row" (see counters.py); under
     # REPEATABLE READ the second writer would fail with a serialization error instead.
     # pool_pre_ping: a connection that died (server restart, idle timeout in a proxy) is
     # replaced at checkout instead of failing one request.
@@ -419,6 +419,16 @@ class RawTx:
 
     def run(self, sql: str, params: Sequence[Any] = ()) -> None:
         self._execute(sql, params)
+
+    def run_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        """One statement for each of `rows` (the driver's executemany)."""
+        if not rows:
+            return
+        if self.postgres:
+            with self._driver.cursor() as cursor:
+                cursor.executemany(_format_paramstyle(sql), rows)
+        else:
+            self._driver.executemany(sql, rows)
 
 
 def as_raw(tx: Tx | RawTx) -> RawTx:

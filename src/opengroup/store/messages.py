@@ -1,11 +1,16 @@
 """Queries on messages and deletions: plain SQL (see database.RawTx), because posting and
-polling run them for every request. Ids come from the room's counters (see schema.rooms)."""
+polling run them for every request. Ids and seqnos come from the room's counters (see
+counters.py). The legacy API's view is here; message_rows.py has the modern API's (seqnos,
+float times) over the same rows."""
 
 from __future__ import annotations
 
+import math
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from .counters import lock_room, take_message_id, take_seqnos
 from .database import RawTx, Tx, as_raw
 from .rooms import Room
 
@@ -45,49 +50,53 @@ SELECT id, message_id FROM deletions WHERE room_pk = ? ORDER BY id DESC LIMIT ?"
 _COUNT_POSTS = """
 SELECT count(*) FROM messages WHERE room_pk = ? AND session_id = ? AND timestamp > ?"""
 _INSERT_MESSAGE = """
-INSERT INTO messages (room_pk, server_id, session_id, timestamp, data, signature, deleted)
-VALUES (?, ?, ?, ?, ?, ?, ?)"""
-_TAKE_IDS = {
-    "message_seq": "UPDATE rooms SET message_seq = message_seq + ? WHERE pk = ? "
-    "RETURNING message_seq",
-    "deletion_seq": "UPDATE rooms SET deletion_seq = deletion_seq + ? WHERE pk = ? "
-    "RETURNING deletion_seq",
-}
+INSERT INTO messages (room_pk, server_id, session_id, timestamp, data, signature, deleted,
+                      seqno, seqno_data, seqno_creation, posted)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"""
+_DELETE_MESSAGE = """
+UPDATE messages SET deleted = ?, data = '', signature = '', seqno = ?, seqno_data = ?, edited = ?
+WHERE room_pk = ? AND server_id = ?"""
 
 
-def lock_room(rtx: RawTx, room: Room) -> None:
-    """Take the room row's write lock now, held until commit (see `_take_ids`).
-
-    PostgreSQL: `SELECT ... FOR NO KEY UPDATE`, the lock the counter UPDATE takes too. SQLite
-    needs nothing: its write transaction (BEGIN IMMEDIATE) already excludes writers.
-    """
-    if rtx.postgres:
-        rtx.run("SELECT pk FROM rooms WHERE pk = ? FOR NO KEY UPDATE", (room.pk,))
+def posted_of_ms(timestamp: int) -> float:
+    """Float seconds whose floor(x * 1000) is `timestamp` again (SOGS-API.md 1.2)."""
+    posted = timestamp / 1000
+    while math.floor(posted * 1000) < timestamp:
+        posted = math.nextafter(posted, math.inf)
+    return posted
 
 
-def _take_ids(rtx: RawTx, room: Room, counter: str, count: int) -> range:
-    """Reserve `count` consecutive ids; the UPDATE locks the room row until commit.
+def ms_of_posted(posted: float) -> int:
+    """The legacy `timestamp` of a message posted at `posted` seconds."""
+    return math.floor(posted * 1000)
 
-    Why ids commit in increasing order within a room, on both engines:
-    - SQLite: one write transaction at a time in the whole database (BEGIN IMMEDIATE).
-    - PostgreSQL, READ COMMITTED (pinned in database.py): a second transaction's UPDATE of
-      the same row waits for the first to commit, then re-reads the committed row and counts
-      on from it. It can take its id only after the first transaction is visible to every new
-      snapshot (PostgreSQL releases row locks after it marks the commit visible), so it also
-      commits after it. A reader that sees id N therefore already sees every id below N.
-    """
-    row = rtx.one(_TAKE_IDS[counter], (count, room.pk))
-    assert row is not None, "room vanished inside its own write transaction"
-    last = int(row[0])
-    return range(last - count + 1, last + 1)
+
+def insert_row(
+    rtx: RawTx,
+    room: Room,
+    session_id: str,
+    posted: float,
+    timestamp: int,
+    data: str,
+    signature: str,
+) -> tuple[int, int]:
+    """A new message, by either API: (id, seqno)."""
+    server_id, seqno = take_message_id(rtx, room)
+    rtx.run(
+        _INSERT_MESSAGE,
+        (room.pk, server_id, session_id, timestamp, data, signature, False, *[seqno] * 3, posted),
+    )
+    return server_id, seqno
 
 
 def insert_message(
     tx: Tx | RawTx, room: Room, session_id: str, timestamp: int, data: str, signature: str
 ) -> Message:
+    """A legacy post: `timestamp` in ms is the server's receive time; `posted` follows it."""
     rtx = as_raw(tx)
-    (server_id,) = _take_ids(rtx, room, "message_seq", 1)
-    rtx.run(_INSERT_MESSAGE, (room.pk, server_id, session_id, timestamp, data, signature, False))
+    server_id, _ = insert_row(
+        rtx, room, session_id, posted_of_ms(timestamp), timestamp, data, signature
+    )
     return Message(server_id, session_id, timestamp, data, signature)
 
 
@@ -148,38 +157,42 @@ def message_ids_by(tx: Tx | RawTx, room: Room, session_id: str) -> list[int]:
     return [row[0] for row in rows]
 
 
-def delete_messages(tx: Tx | RawTx, room: Room, server_ids: Sequence[int]) -> list[Deletion]:
-    """Mark messages deleted (their content is dropped) and record one deletion for each.
+def delete_messages(
+    tx: Tx | RawTx, room: Room, server_ids: Sequence[int], now: float | None = None
+) -> list[Deletion]:
+    """Mark messages deleted, by either API, and record one deletion for each.
 
-    Under the room's write lock, only messages not yet deleted are flipped (RETURNING says
-    which): two moderators deleting one message at once make one deletion, not two, and
-    deletion ids commit in increasing order like message ids.
+    Each deleted message takes one seqno (in id order): it is the deletion's id (the legacy
+    cursor), the message's new seqno and seqno_data; `edited` is `now` (the wall clock if not
+    given); data and signature are dropped. Under the room's write lock, only messages not yet
+    deleted are deleted: two moderators deleting one message at once make one deletion, not
+    two, and deletion ids commit in increasing order like message ids (counters.py).
     """
     rtx = as_raw(tx)
     ids = sorted(set(server_ids))
     if not ids:
         return []
     lock_room(rtx, room)
-    flipped = sorted(
+    live = sorted(
         row[0]
         for row in rtx.all(
-            "UPDATE messages SET deleted = ?, data = '', signature = '' "
-            f"WHERE room_pk = ? AND deleted = ? AND server_id IN ({_placeholders(len(ids))}) "
-            "RETURNING server_id",
-            (True, room.pk, False, *ids),
+            "SELECT server_id FROM messages "
+            f"WHERE room_pk = ? AND deleted = ? AND server_id IN ({_placeholders(len(ids))})",
+            (room.pk, False, *ids),
         )
     )
-    if not flipped:
+    if not live:
         return []
+    when = time.time() if now is None else now
     made = [
-        Deletion(deletion_id, message_id)
-        for deletion_id, message_id in zip(
-            _take_ids(rtx, room, "deletion_seq", len(flipped)), flipped, strict=True
+        Deletion(seqno, message_id)
+        for seqno, message_id in zip(
+            take_seqnos(rtx, room, len(live), deletions=True), live, strict=True
         )
     ]
-    for deletion in made:
-        rtx.run(
-            "INSERT INTO deletions (room_pk, id, message_id) VALUES (?, ?, ?)",
-            (room.pk, deletion.id, deletion.message_id),
-        )
+    rtx.run_many(_DELETE_MESSAGE, [(True, d.id, d.id, when, room.pk, d.message_id) for d in made])
+    rtx.run_many(
+        "INSERT INTO deletions (room_pk, id, message_id) VALUES (?, ?, ?)",
+        [(room.pk, d.id, d.message_id) for d in made],
+    )
     return made

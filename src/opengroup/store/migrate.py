@@ -56,31 +56,32 @@ def _sqlite_lock(db: Database) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def migrate(db: Database) -> None:
-    """Bring the schema to the newest revision this code knows."""
+def migrate(db: Database, *, to: str = "head") -> None:
+    """Bring the schema to the newest revision this code knows (or to revision `to`: tests
+    make databases as older releases left them)."""
     known = {rev.revision for rev in ScriptDirectory(str(MIGRATIONS_DIR)).walk_revisions()}
     if db.is_sqlite:
         with _sqlite_lock(db), db.engine.connect() as connection:
-            _upgrade(connection, known)
+            _upgrade(connection, known, to)
     else:
         with db.engine.connect() as connection:
             connection.execute(text("SELECT pg_advisory_lock(:k)"), {"k": _PG_MIGRATION_LOCK})
             connection.commit()
             try:
-                _upgrade(connection, known)
+                _upgrade(connection, known, to)
             finally:
                 connection.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": _PG_MIGRATION_LOCK})
                 connection.commit()
 
 
-def _upgrade(connection: Connection, known: set[str]) -> None:
+def _upgrade(connection: Connection, known: set[str], to: str) -> None:
     current = current_revision(connection)
     connection.commit()
     if current is not None and current not in known:
         raise SchemaTooNew(
             f"database schema revision {current} is newer than this opengroup; upgrade opengroup"
         )
-    if current == head_revision():
+    if current == (head_revision() if to == "head" else to):
         return
-    command.upgrade(_alembic_config(connection), "head")
+    command.upgrade(_alembic_config(connection), to)
     connection.commit()

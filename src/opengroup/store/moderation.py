@@ -1,20 +1,58 @@
-"""Queries on moderators (per room and global) and bans."""
+"""Queries on moderators (per room and global) and bans.
+
+Everything is keyed by the person's ROOT 05 id (SOGS-API.md 4.4; column `session_id`): the
+caller computes it from a 15 id, and passes the id the grant or ban was given with as
+`named_as`. A legacy id is a 05 id, its own root. Changing who moderates a room, or how, moves
+that room's info_updates (a global grant: every room's), since modern clients show the list.
+"""
 
 from __future__ import annotations
 
-from sqlalchemy import delete, exists, select
+from dataclasses import dataclass
 
-from .database import RawTx, Tx, as_raw, insert_ignoring_duplicates
-from .rooms import Room
-from .schema import bans, global_moderators, moderators, rooms
+from sqlalchemy import ColumnElement, ScalarSelect, delete, exists, select, update
+
+from .database import RawTx, Tx, as_raw, dialect_insert
+from .rooms import Room, bump_all_info_updates, bump_info_updates
+from .schema import bans, global_bans, global_moderators, moderators, rooms, users
 
 _ROOM_MODERATORS = """
 SELECT session_id FROM moderators WHERE room_pk = ?
 UNION SELECT session_id FROM global_moderators ORDER BY 1"""
 
 
+@dataclass(frozen=True, slots=True)
+class ModeratorFlags:
+    """What a person is in a room. A global moderator moderates every room, and an admin is a
+    moderator: `moderator` and `admin` include the global grants."""
+
+    moderator: bool
+    admin: bool
+    global_moderator: bool
+    global_admin: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ModeratorGrant:
+    """One person's standing in a room's moderator list, room and global grants merged."""
+
+    root: str
+    named_as: str  # the id of the grant (the room's, if there is one)
+    admin: bool  # room or global admin
+    visible: bool  # the room grant's setting if there is one, else the global one's
+    global_moderator: bool
+    blinded_id: str | None  # the 15 id this person has signed with, if any
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Ban:
+    root: str
+    named_as: str
+    expires_at: float | None
+
+
 def room_moderators(tx: Tx | RawTx, room: Room) -> list[str]:
-    """Moderators of the room, global moderators included, sorted (on every poll: raw SQL)."""
+    """Root ids of the room's moderators, global ones included, sorted (every poll: raw SQL)."""
     return [row[0] for row in as_raw(tx).all(_ROOM_MODERATORS, (room.pk,))]
 
 
@@ -26,16 +64,112 @@ def is_moderator(tx: Tx, room: Room, session_id: str) -> bool:
     return bool(tx.execute(query).scalar())
 
 
+def moderator_flags(tx: Tx, room: Room, root: str) -> ModeratorFlags:
+    room_grant = tx.execute(
+        select(moderators.c.admin).where(
+            moderators.c.room_pk == room.pk, moderators.c.session_id == root
+        )
+    ).first()
+    global_grant = tx.execute(
+        select(global_moderators.c.admin).where(global_moderators.c.session_id == root)
+    ).first()
+    global_admin = bool(global_grant and global_grant[0])
+    return ModeratorFlags(
+        moderator=room_grant is not None or global_grant is not None,
+        admin=bool(room_grant and room_grant[0]) or global_admin,
+        global_moderator=global_grant is not None,
+        global_admin=global_admin,
+    )
+
+
+def _blinded_id(root_column: ColumnElement[str]) -> ScalarSelect[str]:
+    return (
+        select(users.c.session_id)
+        .where(users.c.root == root_column, users.c.session_id.like("15%"))
+        .order_by(users.c.session_id)
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
+def list_moderators(tx: Tx, room: Room) -> list[ModeratorGrant]:
+    """Everyone who moderates the room, sorted by root: room grants and global ones."""
+    merged: dict[str, ModeratorGrant] = {}
+    global_rows = tx.execute(
+        select(
+            global_moderators.c.session_id,
+            global_moderators.c.named_as,
+            global_moderators.c.admin,
+            global_moderators.c.visible,
+            _blinded_id(global_moderators.c.session_id),
+        )
+    )
+    for root, named_as, admin, visible, blinded in global_rows:
+        merged[root] = ModeratorGrant(root, named_as, bool(admin), bool(visible), True, blinded)
+    room_rows = tx.execute(
+        select(
+            moderators.c.session_id,
+            moderators.c.named_as,
+            moderators.c.admin,
+            moderators.c.visible,
+            _blinded_id(moderators.c.session_id),
+        ).where(moderators.c.room_pk == room.pk)
+    )
+    for root, named_as, admin, visible, blinded in room_rows:
+        other = merged.get(root)
+        merged[root] = ModeratorGrant(
+            root,
+            named_as,
+            bool(admin) or (other is not None and other.admin),
+            bool(visible),
+            other is not None,
+            blinded,
+        )
+    return [merged[root] for root in sorted(merged)]
+
+
 def add_moderator(tx: Tx, room: Room, session_id: str) -> None:
-    insert_ignoring_duplicates(tx, moderators, {"room_pk": room.pk, "session_id": session_id})
+    """Legacy grant by a 05 id: a moderator if not one yet (an admin stays an admin)."""
+    # RETURNING, not rowcount: psycopg reports -1 for an INSERT ... ON CONFLICT DO NOTHING.
+    inserted = tx.execute(
+        dialect_insert(tx, moderators)
+        .values(room_pk=room.pk, session_id=session_id, named_as=session_id)
+        .on_conflict_do_nothing()
+        .returning(moderators.c.session_id)
+    ).first()
+    if inserted is not None:
+        bump_info_updates(tx, room)
+
+
+def grant_moderator(
+    tx: Tx, room: Room, root: str, named_as: str, *, admin: bool = False, visible: bool = True
+) -> bool:
+    """Make `root` a moderator (or admin) of the room with exactly these flags; True if
+    anything changed."""
+    key = (moderators.c.room_pk == room.pk) & (moderators.c.session_id == root)
+    found = tx.execute(
+        select(moderators.c.named_as, moderators.c.admin, moderators.c.visible).where(key)
+    ).first()
+    values = {"named_as": named_as, "admin": admin, "visible": visible}
+    if found is None:
+        tx.execute(moderators.insert().values(room_pk=room.pk, session_id=root, **values))
+    elif (found[0], bool(found[1]), bool(found[2])) == (named_as, admin, visible):
+        return False
+    else:
+        tx.execute(update(moderators).where(key).values(**values))
+    bump_info_updates(tx, room)
+    return True
 
 
 def remove_moderator(tx: Tx, room: Room, session_id: str) -> bool:
+    """Revoke the room grant of a root id (admin included); True if there was one."""
     result = tx.execute(
         delete(moderators).where(
             moderators.c.room_pk == room.pk, moderators.c.session_id == session_id
         )
     )
+    if result.rowcount:
+        bump_info_updates(tx, room)
     return bool(result.rowcount)
 
 
@@ -51,17 +185,51 @@ def moderators_by_room(tx: Tx) -> list[tuple[str, str]]:
 
 
 def add_global_moderator(tx: Tx, session_id: str) -> None:
-    insert_ignoring_duplicates(tx, global_moderators, {"session_id": session_id})
+    """Legacy/CLI grant by a 05 id: a global moderator (hidden) if not one yet."""
+    inserted = tx.execute(
+        dialect_insert(tx, global_moderators)
+        .values(session_id=session_id, named_as=session_id)
+        .on_conflict_do_nothing()
+        .returning(global_moderators.c.session_id)
+    ).first()
+    if inserted is not None:
+        bump_all_info_updates(tx)
+
+
+def grant_global_moderator(
+    tx: Tx, root: str, named_as: str, *, admin: bool = False, visible: bool = False
+) -> bool:
+    """Make `root` a global moderator (or admin) with exactly these flags; True if anything
+    changed."""
+    key = global_moderators.c.session_id == root
+    found = tx.execute(
+        select(
+            global_moderators.c.named_as, global_moderators.c.admin, global_moderators.c.visible
+        ).where(key)
+    ).first()
+    values = {"named_as": named_as, "admin": admin, "visible": visible}
+    if found is None:
+        tx.execute(global_moderators.insert().values(session_id=root, **values))
+    elif (found[0], bool(found[1]), bool(found[2])) == (named_as, admin, visible):
+        return False
+    else:
+        tx.execute(update(global_moderators).where(key).values(**values))
+    bump_all_info_updates(tx)
+    return True
 
 
 def remove_global_moderator(tx: Tx, session_id: str) -> bool:
     result = tx.execute(
         delete(global_moderators).where(global_moderators.c.session_id == session_id)
     )
+    if result.rowcount:
+        bump_all_info_updates(tx)
     return bool(result.rowcount)
 
 
 def is_banned(tx: Tx, room: Room, session_id: str) -> bool:
+    """Whether a root id is banned from the room. A timed ban holds until it is lifted by
+    `lift_expired_bans` (SOGS-API.md 9)."""
     query = select(exists().where(bans.c.room_pk == room.pk, bans.c.session_id == session_id))
     return bool(tx.execute(query).scalar())
 
@@ -71,8 +239,34 @@ def banned_members(tx: Tx, room: Room) -> list[str]:
     return sorted(tx.execute(query).scalars())
 
 
+def list_bans(tx: Tx, room: Room) -> list[Ban]:
+    query = select(bans.c.session_id, bans.c.named_as, bans.c.expires_at).where(
+        bans.c.room_pk == room.pk
+    )
+    return sorted(Ban(*row) for row in tx.execute(query))
+
+
 def ban(tx: Tx, room: Room, session_id: str) -> None:
-    insert_ignoring_duplicates(tx, bans, {"room_pk": room.pk, "session_id": session_id})
+    """Legacy ban by a 05 id, until lifted; banning again changes nothing."""
+    tx.execute(
+        dialect_insert(tx, bans)
+        .values(room_pk=room.pk, session_id=session_id, named_as=session_id)
+        .on_conflict_do_nothing()
+    )
+
+
+def ban_root(tx: Tx, room: Room, root: str, named_as: str, expires_at: float | None = None) -> None:
+    """Ban a root id from the room until `expires_at` (None: until lifted); a new ban of
+    someone banned already replaces the old one's end and name."""
+    upsert = dialect_insert(tx, bans).values(
+        room_pk=room.pk, session_id=root, named_as=named_as, expires_at=expires_at
+    )
+    tx.execute(
+        upsert.on_conflict_do_update(
+            index_elements=[bans.c.room_pk, bans.c.session_id],
+            set_={"named_as": upsert.excluded.named_as, "expires_at": upsert.excluded.expires_at},
+        )
+    )
 
 
 def unban(tx: Tx, room: Room, session_id: str) -> bool:
@@ -80,3 +274,40 @@ def unban(tx: Tx, room: Room, session_id: str) -> bool:
         delete(bans).where(bans.c.room_pk == room.pk, bans.c.session_id == session_id)
     )
     return bool(result.rowcount)
+
+
+def lift_expired_bans(tx: Tx, now: float) -> int:
+    """Remove the timed bans (room and global) whose end has passed; how many."""
+    result = tx.execute(delete(bans).where(bans.c.expires_at <= now))
+    lifted = tx.execute(delete(global_bans).where(global_bans.c.expires_at <= now))
+    return int(result.rowcount or 0) + int(lifted.rowcount or 0)
+
+
+_IS_GLOBALLY_BANNED = "SELECT 1 FROM global_bans WHERE session_id = ?"
+
+
+def is_globally_banned(tx: Tx | RawTx, root: str) -> bool:
+    """Whether a root id is banned from the whole server (until the ban job lifts it)."""
+    return as_raw(tx).one(_IS_GLOBALLY_BANNED, (root,)) is not None
+
+
+def ban_globally(tx: Tx, root: str, named_as: str, expires_at: float | None = None) -> None:
+    upsert = dialect_insert(tx, global_bans).values(
+        session_id=root, named_as=named_as, expires_at=expires_at
+    )
+    tx.execute(
+        upsert.on_conflict_do_update(
+            index_elements=[global_bans.c.session_id],
+            set_={"named_as": upsert.excluded.named_as, "expires_at": upsert.excluded.expires_at},
+        )
+    )
+
+
+def unban_globally(tx: Tx, root: str) -> bool:
+    result = tx.execute(delete(global_bans).where(global_bans.c.session_id == root))
+    return bool(result.rowcount)
+
+
+def list_global_bans(tx: Tx) -> list[Ban]:
+    query = select(global_bans.c.session_id, global_bans.c.named_as, global_bans.c.expires_at)
+    return sorted(Ban(*row) for row in tx.execute(query))

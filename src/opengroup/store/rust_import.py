@@ -3,7 +3,9 @@ into this server's database and files. The layout is in ../shared/spec/rust-0.1-
 
 Ids stay what they were: room ids (unless the operator renames one), message server_ids
 (per room, as here), deletion ids (the cursor clients poll with) and file ids. The room
-counters are set to the highest imported ids, so new posts and deletions continue after them.
+counters are set to the highest imported ids, so new posts continue after them; seqnos are
+given as migration 0002 gives them (message seqno = highest deletion id + server_id, the room's
+counter after the highest), so a new deletion's id, its seqno, is above every imported one.
 
 Everything is written in one transaction; file bytes are staged first and unlinked again if
 that transaction fails. Session IDs are checked by a function the caller passes in (the rules
@@ -24,6 +26,7 @@ from sqlalchemy import delete, func, insert, select, update
 
 from .database import Database, Tx, dialect_insert, insert_ignoring_duplicates
 from .files import FILE_ID_MAX, FILE_ID_MIN, BlobStore
+from .messages import posted_of_ms
 from .schema import (
     bans,
     deletions,
@@ -255,7 +258,20 @@ def _import_room(
         tx.execute(
             update(rooms)
             .where(rooms.c.pk == room_pk)
-            .values(message_seq=message_seq, deletion_seq=deletion_seq)
+            .values(
+                message_seq=message_seq,
+                deletion_seq=deletion_seq,
+                seqno=deletion_seq + message_seq,
+            )
+        )
+        tx.execute(  # imported with seqnos = server_id: move them above the deletion ids
+            update(messages)
+            .where(messages.c.room_pk == room_pk)
+            .values(
+                seqno=messages.c.server_id + deletion_seq,
+                seqno_data=messages.c.server_id + deletion_seq,
+                seqno_creation=messages.c.server_id + deletion_seq,
+            )
         )
         _import_people(tx, conn, room_pk, report, checks)
         _import_files(tx, conn, staged, source, room_pk, report, checks, used_file_ids)
@@ -326,6 +342,10 @@ def _import_messages(
                 "data": "" if deleted else data,
                 "signature": "" if deleted else signature,
                 "deleted": deleted,
+                "seqno": server_id,
+                "seqno_data": server_id,
+                "seqno_creation": server_id,
+                "posted": posted_of_ms(when),
             }
 
     _batched(tx, messages, rows())
@@ -366,7 +386,9 @@ def _import_people(
                 report.skip(f"{table} entry with an invalid session id")
             elif sender not in seen:
                 seen.add(sender)
-                tx.execute(insert(target).values(room_pk=room_pk, session_id=sender))
+                tx.execute(
+                    insert(target).values(room_pk=room_pk, session_id=sender, named_as=sender)
+                )
         if table == "moderators":
             report.moderators = len(seen)
         else:

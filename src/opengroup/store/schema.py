@@ -16,6 +16,7 @@ from sqlalchemy import (
     Table,
     Text,
     false,
+    true,
 )
 
 metadata = MetaData()
@@ -36,8 +37,20 @@ rooms = Table(
     # Per-room counters: ids are taken from them under the room row's write lock, in the
     # transaction that inserts, so ids commit in increasing order within a room.
     Column("message_seq", BigInteger, nullable=False, server_default="0"),
+    # deletion_seq: the newest deletion id (compact_poll skips the deletions query at it).
+    # Since 0002 a deletion's id is the seqno it took, so this follows `seqno`, not a count.
     Column("deletion_seq", BigInteger, nullable=False, server_default="0"),
     Column("created_at", Float, nullable=False),
+    # SOGS-API.md 6.1: `message_sequence`, the seqno of the room's newest change to a message
+    # (post, edit, deletion, reaction); taken under the same lock as the ids above.
+    Column("seqno", BigInteger, nullable=False, server_default="0"),
+    # The version of the room's metadata; never 0 (Desktop polls with pollInfo/0).
+    Column("info_updates", BigInteger, nullable=False, server_default="1"),
+    Column("description", Text, nullable=True),
+    Column("default_read", Boolean, nullable=False, server_default=true()),
+    Column("default_accessible", Boolean, nullable=False, server_default=true()),
+    Column("default_write", Boolean, nullable=False, server_default=true()),
+    Column("default_upload", Boolean, nullable=False, server_default=true()),
 )
 
 
@@ -51,7 +64,16 @@ messages = Table(
     Column("data", Text, nullable=False),
     Column("signature", Text, nullable=False),
     Column("deleted", Boolean, nullable=False, server_default=false()),
+    # Seqnos (SOGS-API.md 6.1): seqno = max(seqno_data, seqno_reactions), kept by the writers.
+    Column("seqno", BigInteger, nullable=False),
+    Column("seqno_data", BigInteger, nullable=False),
+    Column("seqno_reactions", BigInteger, nullable=False, server_default="0"),
+    Column("seqno_creation", BigInteger, nullable=False),
+    # Float seconds; `timestamp` above is the legacy value, floor(posted * 1000).
+    Column("posted", Float, nullable=False),
+    Column("edited", Float, nullable=True),  # last edit, or the deletion
     Index("ix_messages_sender", "room_pk", "session_id", "timestamp"),
+    Index("ix_messages_seqno", "room_pk", "seqno"),
 )
 
 deletions = Table(
@@ -62,17 +84,26 @@ deletions = Table(
     Column("message_id", BigInteger, nullable=False),
 )
 
+# Moderators and bans are keyed by the user's ROOT 05 id (SOGS-API.md 4.4), in `session_id`:
+# a grant or ban given as a 05 or a 15 id holds for both. `named_as` is the id it was given
+# with, which replies may show (a root computed from a 15 id is never shown).
 moderators = Table(
     "moderators",
     metadata,
     Column("room_pk", Integer, _room_fk(), primary_key=True),
     Column("session_id", String(66), primary_key=True),
+    Column("admin", Boolean, nullable=False, server_default=false()),
+    Column("visible", Boolean, nullable=False, server_default=true()),
+    Column("named_as", String(66), nullable=False),
 )
 
 global_moderators = Table(
     "global_moderators",
     metadata,
     Column("session_id", String(66), primary_key=True),
+    Column("admin", Boolean, nullable=False, server_default=false()),
+    Column("visible", Boolean, nullable=False, server_default=false()),
+    Column("named_as", String(66), nullable=False),
 )
 
 bans = Table(
@@ -80,6 +111,40 @@ bans = Table(
     metadata,
     Column("room_pk", Integer, _room_fk(), primary_key=True),
     Column("session_id", String(66), primary_key=True),
+    Column("expires_at", Float, nullable=True),  # None: until lifted
+    Column("named_as", String(66), nullable=False),
+)
+
+# Banned from the whole server (SOGS-API.md 3.4 row 10, 7.7), by root id.
+global_bans = Table(
+    "global_bans",
+    metadata,
+    Column("session_id", String(66), primary_key=True),
+    Column("named_as", String(66), nullable=False),
+    Column("expires_at", Float, nullable=True),  # None: until lifted
+)
+
+# Who has authenticated with a signed request (SOGS-API.md 3.6): the id used (05 or 15) and
+# its root 05 id, computed once.
+users = Table(
+    "users",
+    metadata,
+    Column("session_id", String(66), primary_key=True),
+    Column("root", String(66), nullable=False),
+    Column("created", Float, nullable=False),
+    Column("last_active", Float, nullable=False),
+    Index("ix_users_root", "root"),
+)
+
+# Request nonces already used (SOGS-API.md 3.5), per user (`key`: the id that signed), until
+# `expires_at`. The primary key makes recording one atomic: of two copies, one inserts.
+nonces = Table(
+    "nonces",
+    metadata,
+    Column("key", String(66), primary_key=True),
+    Column("nonce", LargeBinary(16), primary_key=True),
+    Column("expires_at", Float, nullable=False),
+    Index("ix_nonces_expiry", "expires_at"),
 )
 
 tokens = Table(

@@ -8,7 +8,7 @@ from sqlalchemy import case, func, or_, select
 
 from .database import Tx
 from .rooms import Room
-from .schema import files, messages, rooms, user_activity
+from .schema import deletions, files, messages, rooms, user_activity
 
 
 def ping(tx: Tx) -> None:
@@ -46,7 +46,7 @@ def room_activity(tx: Tx, room: Room, since: float) -> RoomActivity:
 class RoomGauges:
     room_id: str
     messages_posted: int  # the room's message counter: every message ever posted
-    deletions: int  # the room's deletion counter
+    deletions: int  # deletions recorded in the room
     files: int  # files stored (unexpired), the room image included
     file_bytes: int
     active_users: dict[str, int]  # window label -> users active in it
@@ -55,10 +55,15 @@ class RoomGauges:
 def room_gauges(tx: Tx, now: float, windows: dict[str, float]) -> list[RoomGauges]:
     """One row per room, computed at scrape time (a few grouped queries, no per-room loop)."""
     room_rows = tx.execute(
-        select(rooms.c.pk, rooms.c.id, rooms.c.message_seq, rooms.c.deletion_seq).order_by(
-            rooms.c.id
-        )
+        select(rooms.c.pk, rooms.c.id, rooms.c.message_seq).order_by(rooms.c.id)
     ).all()
+    # Counted: deletion ids are seqnos since migration 0002, so the newest is not a count.
+    deletion_counts = {
+        pk: int(count)
+        for pk, count in tx.execute(
+            select(deletions.c.room_pk, func.count()).group_by(deletions.c.room_pk)
+        )
+    }
     live = or_(files.c.expires_at.is_(None), files.c.expires_at > now)
     file_rows = {
         pk: (int(count), int(size or 0))
@@ -82,10 +87,10 @@ def room_gauges(tx: Tx, now: float, windows: dict[str, float]) -> list[RoomGauge
         RoomGauges(
             room_id=room_id,
             messages_posted=int(message_seq),
-            deletions=int(deletion_seq),
+            deletions=deletion_counts.get(pk, 0),
             files=file_rows.get(pk, (0, 0))[0],
             file_bytes=file_rows.get(pk, (0, 0))[1],
             active_users={label: counts.get(pk, 0) for label, counts in active.items()},
         )
-        for pk, room_id, message_seq, deletion_seq in room_rows
+        for pk, room_id, message_seq in room_rows
     ]

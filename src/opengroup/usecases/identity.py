@@ -59,7 +59,7 @@ def authenticate(
         return None
     root = root_of(ctx, credentials.session_id)
     with ctx.db.read() as tx:
-        if moderation_store.is_globally_banned(tx, root, now):
+        if moderation_store.is_globally_banned(tx, root):
             raise SogsAuthError(403, BANNED_TEXT)
     path, raw_query = signed_path(endpoint)
     verify_request_signature(credentials, ctx.keys.public, method, path, raw_query, body)

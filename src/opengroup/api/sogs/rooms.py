@@ -47,7 +47,10 @@ def room_json(details: RoomDetails) -> dict[str, Any]:
     )
     if info.room.image_id is not None:
         reply["image_id"] = info.room.image_id
-    moderators, admins, hidden_moderators, hidden_admins = [], [], [], []
+    moderators: list[str] = []
+    admins: list[str] = []
+    hidden_moderators: list[str] = []
+    hidden_admins: list[str] = []
     for grant in details.moderators:
         shown = grant.blinded_id or grant.named_as
         if grant.admin:
