@@ -43,9 +43,17 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("max_poll_rooms", 200, "Most rooms in one compact_poll request."),
     Setting("max_pending_tokens", 8, "Most unclaimed auth tokens one user may hold in a room."),
     Setting("upload_quota_bytes_per_day", 0, "Upload bytes per user per room per day; 0 is off."),
+    Setting("dm_max_size", 100_000, "Largest direct message, in decoded bytes."),
+    Setting("dm_rate_limit_messages", 20, "Direct messages one user may send per DM window."),
+    Setting("dm_rate_limit_seconds", 60, "Length of the direct-message rate window in seconds."),
+    Setting("dm_expiry_days", 15, "Days before a direct message expires and is deleted."),
     Setting("require_blind_keys", True, "Modern API: refuse unblinded (00) keys; lists 'blind'."),
     Setting("legacy_api", True, "Serve the 2021 API (onion v3, /legacy/) beside the modern one."),
-    Setting("prune_interval_seconds", 60, "How often expired tokens and files are pruned."),
+    Setting(
+        "prune_interval_seconds",
+        10,
+        "How often expired tokens, files, nonces and DMs are pruned and timed bans lifted.",
+    ),
     Setting("log_level", "info", "Logging level: debug, info, warning, error."),
     Setting("access_log", False, "Log one line per request."),
     Setting("server_name", "", "Name shown on the web page; empty: the host name of the server."),
@@ -77,6 +85,10 @@ class Config:
     max_poll_rooms: int = DEFAULTS["max_poll_rooms"]
     max_pending_tokens: int = DEFAULTS["max_pending_tokens"]
     upload_quota_bytes_per_day: int = DEFAULTS["upload_quota_bytes_per_day"]
+    dm_max_size: int = DEFAULTS["dm_max_size"]
+    dm_rate_limit_messages: int = DEFAULTS["dm_rate_limit_messages"]
+    dm_rate_limit_seconds: float = DEFAULTS["dm_rate_limit_seconds"]
+    dm_expiry_days: float = DEFAULTS["dm_expiry_days"]
     require_blind_keys: bool = DEFAULTS["require_blind_keys"]
     legacy_api: bool = DEFAULTS["legacy_api"]
     prune_interval_seconds: float = DEFAULTS["prune_interval_seconds"]

@@ -32,6 +32,8 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from opengroup.cli.main import main as cli_main
 from opengroup.crypto import SessionKeys, sign_session_message
 from opengroup.testing.client import OpenGroupClient
+from opengroup.testing.modern import BlindedUser
+from opengroup.testing.sogs_client import SogsClient
 from tests.support.server import RunningServer
 
 TRANSPORTS = ("onion", "legacy")
@@ -353,3 +355,35 @@ def raw_onion_request(
     assert isinstance(reply, dict)
     assert_well_formed(reply)
     return reply
+
+
+# ------------------------------------------------------------------------------ modern API
+
+SOGS_TRANSPORTS = ("v4", "http")
+
+
+@pytest.fixture(params=SOGS_TRANSPORTS)
+def sogs(request: pytest.FixtureRequest, server: Server) -> Iterator[SogsClient]:
+    """A modern API client of the default server: onion v4 (what real clients use) and
+    direct HTTP at the root paths (SOGS-API.md 2.5)."""
+    client = SogsClient(server.base_url, server.public_key, transport=request.param)
+    yield client
+    client.close()
+
+
+def sogs_post(
+    client: SogsClient, room: str, user: BlindedUser, data: bytes | None = None
+) -> dict[str, Any]:
+    """Post a message signed as the user's 15 id; the row the server answered with."""
+    content = data if data is not None else os.urandom(40)
+    reply = client.post(
+        f"/room/{room}/message",
+        {
+            "data": b64(content),
+            "signature": b64(user.sign_post(content, client.server_pk)),
+            "files": [],
+        },
+        user=user,
+    )
+    assert reply.code == 201, (reply.code, reply.text)
+    return dict(reply.json)

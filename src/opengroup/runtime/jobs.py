@@ -14,7 +14,10 @@ from starlette.concurrency import run_in_threadpool
 
 from opengroup.rules.tokens import PENDING_TOKEN_SECONDS
 from opengroup.store import auth as token_store
+from opengroup.store import direct_messages as dm_store
 from opengroup.store import files as file_store
+from opengroup.store import moderation as moderation_store
+from opengroup.store import users as user_store
 from opengroup.usecases.context import DAY, ServerContext
 
 log = logging.getLogger("opengroup.runtime.jobs")
@@ -28,8 +31,11 @@ def prune_once(ctx: ServerContext) -> dict[str, int]:
             pending_before=now - PENDING_TOKEN_SECONDS,
             claimed_unused_before=now - ctx.config.token_expiry_days * DAY,
         )
+        nonces = user_store.prune_nonces(tx, now)
+        dms = dm_store.prune_expired(tx, now)
+        bans = moderation_store.lift_expired_bans(tx, now)
     files = file_store.prune_expired_files(ctx.db, ctx.blobs, now)
-    return {"tokens": tokens, "files": files}
+    return {"tokens": tokens, "files": files, "nonces": nonces, "dms": dms, "bans": bans}
 
 
 TOKEN_USE_FLUSH_SECONDS = 2.0

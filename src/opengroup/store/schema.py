@@ -147,6 +147,22 @@ nonces = Table(
     Index("ix_nonces_expiry", "expires_at"),
 )
 
+# Direct messages between blinded ids (SOGS-API.md 7.9): opaque blobs, kept until they
+# expire. Ids come from the server-wide counter `dm_seq` in server_meta (direct_messages.py).
+direct_messages = Table(
+    "direct_messages",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=False),
+    Column("sender", String(66), nullable=False),
+    Column("recipient", String(66), nullable=False),
+    Column("posted_at", Float, nullable=False),
+    Column("expires_at", Float, nullable=False),
+    Column("message", LargeBinary, nullable=False),
+    Index("ix_direct_messages_recipient", "recipient", "id"),
+    Index("ix_direct_messages_sender", "sender", "id"),
+    Index("ix_direct_messages_expiry", "expires_at"),
+)
+
 tokens = Table(
     "tokens",
     metadata,

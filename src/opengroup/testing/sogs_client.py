@@ -91,9 +91,7 @@ class SogsClient:
         response = self.http.request(method, url, content=payload or None, headers=headers)
         return SogsReply(response.status_code, dict(response.headers), response.content)
 
-    def _v4(
-        self, method: str, endpoint: str, payload: bytes, headers: dict[str, str]
-    ) -> SogsReply:
+    def _v4(self, method: str, endpoint: str, payload: bytes, headers: dict[str, str]) -> SogsReply:
         meta = {"endpoint": endpoint, "headers": headers, "method": method}
         plaintext = encode_v4_request(meta, payload or None)
         envelope, cipher = build_onion_request(

@@ -66,15 +66,18 @@ def view_of(ctx: ServerContext, tx: Tx, info: RoomInfo, user: SignedUser | None)
 
 
 def find_room(ctx: ServerContext, tx: Tx, token: str, user: SignedUser | None) -> RoomView:
-    """The room `token` (exactly as stored) for this caller: 404 when it does not exist or
-    the caller may neither read it nor see it (a room ban included)."""
+    """The room `token` (exactly as stored) and the caller's permissions in it: 404 when it
+    does not exist. What the caller may do there is for the endpoint to require."""
     info = room_store.get_room_info(tx, token) if is_valid_room_id(token) else None
     if info is None:
         raise NotFound("no such room")
-    view = view_of(ctx, tx, info, user)
+    return view_of(ctx, tx, info, user)
+
+
+def require_visible(view: RoomView) -> None:
+    """A room the caller can neither read nor access does not exist for them (§3.7)."""
     if not view.permissions.can_see_room:
         raise NotFound("no such room")
-    return view
 
 
 def require_user(user: SignedUser | None) -> SignedUser:

@@ -12,7 +12,13 @@ from opengroup.store import rooms as room_store
 from opengroup.store.moderation import ModeratorGrant
 from opengroup.usecases.context import ServerContext
 from opengroup.usecases.identity import SignedUser
-from opengroup.usecases.room_access import RoomView, find_room, require_read, view_of
+from opengroup.usecases.room_access import (
+    RoomView,
+    find_room,
+    require_read,
+    require_visible,
+    view_of,
+)
 
 ACTIVE_USERS_CUTOFF = 604_800  # 7 days, as the legacy member_count counts
 
@@ -33,7 +39,9 @@ def _details(ctx: ServerContext, tx: Tx, view: RoomView) -> RoomDetails:
 def room(ctx: ServerContext, token: str, user: SignedUser | None) -> RoomDetails:
     """GET /room/R: 404 unless the caller may read or see the room."""
     with ctx.db.read() as tx:
-        return _details(ctx, tx, find_room(ctx, tx, token, user))
+        view = find_room(ctx, tx, token, user)
+        require_visible(view)
+        return _details(ctx, tx, view)
 
 
 def rooms(ctx: ServerContext, user: SignedUser | None) -> list[RoomDetails]:

@@ -96,6 +96,20 @@ def upgrade() -> None:
     with op.batch_alter_table("nonces", schema=None) as batch_op:
         batch_op.create_index("ix_nonces_expiry", ["expires_at"], unique=False)
     op.create_table(
+        "direct_messages",
+        sa.Column("id", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column("sender", sa.String(length=66), nullable=False),
+        sa.Column("recipient", sa.String(length=66), nullable=False),
+        sa.Column("posted_at", sa.Float(), nullable=False),
+        sa.Column("expires_at", sa.Float(), nullable=False),
+        sa.Column("message", sa.LargeBinary(), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("direct_messages", schema=None) as batch_op:
+        batch_op.create_index("ix_direct_messages_recipient", ["recipient", "id"], unique=False)
+        batch_op.create_index("ix_direct_messages_sender", ["sender", "id"], unique=False)
+        batch_op.create_index("ix_direct_messages_expiry", ["expires_at"], unique=False)
+    op.create_table(
         "global_bans",
         sa.Column("session_id", sa.String(length=66), nullable=False),
         sa.Column("named_as", sa.String(length=66), nullable=False),
@@ -137,6 +151,7 @@ def _fill_existing_rows() -> None:
 
 def downgrade() -> None:
     op.drop_table("global_bans")
+    op.drop_table("direct_messages")
     with op.batch_alter_table("nonces", schema=None) as batch_op:
         batch_op.drop_index("ix_nonces_expiry")
     op.drop_table("nonces")
