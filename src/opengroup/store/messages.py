@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from .counters import lock_room, take_message_id, take_seqnos
 from .database import RawTx, Tx, as_raw
+from .reactions import delete_for_messages as delete_reactions_of
 from .rooms import Room
 
 
@@ -195,4 +196,5 @@ def delete_messages(
         "INSERT INTO deletions (room_pk, id, message_id) VALUES (?, ?, ?)",
         [(room.pk, d.id, d.message_id) for d in made],
     )
+    delete_reactions_of(rtx, room, live)
     return made

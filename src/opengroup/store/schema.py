@@ -115,6 +115,20 @@ bans = Table(
     Column("named_as", String(66), nullable=False),
 )
 
+# Emoji reactions (SOGS-API.md 7.4): one row per (message, emoji, reactor id as signed). `seqno`
+# is the room seqno the reaction took: it orders reactors and each emoji's first use.
+reactions = Table(
+    "reactions",
+    metadata,
+    Column("room_pk", Integer, _room_fk(), primary_key=True),
+    Column("message_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("reaction", String(128), primary_key=True),
+    Column("session_id", String(66), primary_key=True),
+    Column("seqno", BigInteger, nullable=False),
+    Column("at", Float, nullable=False),
+    Index("ix_reactions_order", "room_pk", "message_id", "seqno"),
+)
+
 # Banned from the whole server (SOGS-API.md 3.4 row 10, 7.7), by root id.
 global_bans = Table(
     "global_bans",

@@ -4,6 +4,7 @@ on the one message table both APIs share (a legacy post is seen here, and the ot
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from opengroup.crypto.message_signatures import verify_message_signature
 from opengroup.errors import BadInput, Forbidden, NotFound
@@ -15,6 +16,7 @@ from opengroup.store.message_rows import MessageRow
 from opengroup.store.rooms import Room
 from opengroup.usecases.context import ServerContext
 from opengroup.usecases.identity import SignedUser, root_of
+from opengroup.usecases.reactions import EmojiSummary, summaries
 from opengroup.usecases.room_access import (
     RoomView,
     find_room,
@@ -35,40 +37,65 @@ def readable_room(ctx: ServerContext, tx: Tx, token: str, user: SignedUser | Non
     return view
 
 
+Reactions = dict[int, dict[str, EmojiSummary]]
+
+
+@dataclass(slots=True)
+class Page:
+    """Message rows and, per message id, its reactions as the caller sees them."""
+
+    rows: list[MessageRow]
+    reactions: Reactions
+
+
+def _page(
+    tx: Tx, view: RoomView, rows: list[MessageRow], user: SignedUser | None, reactors: int
+) -> Page:
+    live = [row.id for row in rows if not row.deleted and row.seqno_reactions]
+    return Page(rows, summaries(tx, view.info.room, live, user, reactors) if live else {})
+
+
 def since(
     ctx: ServerContext, token: str, user: SignedUser | None, seqno: int, limit: int, *,
-    reactions: bool,
-) -> list[MessageRow]:  # fmt: skip
+    reactions: bool, reactors: int = 4,
+) -> Page:  # fmt: skip
     with ctx.db.read() as tx:
         view = readable_room(ctx, tx, token, user)
         if seqno >= view.info.seqno:
-            return []  # the cursor is at the newest change: most polls end here
-        return message_rows.messages_since(
+            return Page([], {})  # the cursor is at the newest change: most polls end here
+        rows = message_rows.messages_since(
             tx, view.info.room, seqno, limit, include_reaction_only=reactions
         )
+        return _page(tx, view, rows, user, reactors)
 
 
-def recent(ctx: ServerContext, token: str, user: SignedUser | None, limit: int) -> list[MessageRow]:
+def recent(
+    ctx: ServerContext, token: str, user: SignedUser | None, limit: int, reactors: int = 4
+) -> Page:
     with ctx.db.read() as tx:
         view = readable_room(ctx, tx, token, user)
-        return message_rows.recent(tx, view.info.room, limit)
+        return _page(tx, view, message_rows.recent(tx, view.info.room, limit), user, reactors)
 
 
 def before(
-    ctx: ServerContext, token: str, user: SignedUser | None, message_id: int, limit: int
-) -> list[MessageRow]:
+    ctx: ServerContext, token: str, user: SignedUser | None, message_id: int, limit: int,
+    reactors: int = 4,
+) -> Page:  # fmt: skip
     with ctx.db.read() as tx:
         view = readable_room(ctx, tx, token, user)
-        return message_rows.before(tx, view.info.room, message_id, limit)
+        rows = message_rows.before(tx, view.info.room, message_id, limit)
+        return _page(tx, view, rows, user, reactors)
 
 
-def one(ctx: ServerContext, token: str, user: SignedUser | None, message_id: int) -> MessageRow:
+def one(
+    ctx: ServerContext, token: str, user: SignedUser | None, message_id: int, reactors: int = 4
+) -> Page:
     with ctx.db.read() as tx:
         view = readable_room(ctx, tx, token, user)
         found = message_rows.get_message(tx, view.info.room, message_id)
-    if found is None:
-        raise NotFound("no such message")
-    return found
+        if found is None:
+            raise NotFound("no such message")
+        return _page(tx, view, [found], user, reactors)
 
 
 def _check_signature(user: SignedUser, data: bytes, signature: bytes) -> None:

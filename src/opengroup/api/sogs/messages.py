@@ -11,12 +11,26 @@ from opengroup.api.sogs.replies import Created
 from opengroup.errors import BadInput, TooLarge
 from opengroup.store.message_rows import MessageRow
 from opengroup.usecases import messages
+from opengroup.usecases.reactions import EmojiSummary
 
 PAGE_DEFAULT, PAGE_MAX = 100, 256
+REACTORS_DEFAULT, REACTORS_MAX = 4, 20
 SIGNATURE_BYTES = 64
 
 
-def full_row(message: MessageRow) -> dict[str, Any]:
+def reactions_json(summaries: dict[str, EmojiSummary] | None, reactors: int) -> dict[str, Any]:
+    shaped: dict[str, Any] = {}
+    for emoji, summary in (summaries or {}).items():
+        entry: dict[str, Any] = {"index": summary.index, "count": summary.count}
+        if reactors:
+            entry["reactors"] = summary.reactors
+        if summary.you:
+            entry["you"] = True
+        shaped[emoji] = entry
+    return shaped
+
+
+def full_row(message: MessageRow, reactions: dict[str, Any] | None = None) -> dict[str, Any]:
     row: dict[str, Any] = {
         "id": message.id,
         "seqno": message.seqno,
@@ -24,7 +38,7 @@ def full_row(message: MessageRow) -> dict[str, Any]:
         "posted": message.posted,
         "data": message.data,
         "signature": message.signature,
-        "reactions": {},
+        "reactions": reactions or {},
     }
     if message.edited is not None:
         row["edited"] = message.edited
@@ -43,43 +57,65 @@ def deleted_row(message: MessageRow) -> dict[str, Any]:
     }
 
 
-def since_row(message: MessageRow, cursor: int, reactions: bool) -> dict[str, Any]:
+def since_row(
+    message: MessageRow, cursor: int, reactions_only: bool, reactions: dict[str, Any]
+) -> dict[str, Any]:
     if message.deleted:
         return deleted_row(message)
-    if reactions and message.seqno_data <= cursor:
-        return {"id": message.id, "seqno": message.seqno, "reactions": {}}
-    return full_row(message)
+    if reactions_only and message.seqno_data <= cursor:
+        return {"id": message.id, "seqno": message.seqno, "reactions": reactions}
+    return full_row(message, reactions)
 
 
 def _limit(call: Call) -> int:
     return query_int(call.request.query, "limit", default=PAGE_DEFAULT, low=1, high=PAGE_MAX)
 
 
+def _reactors(call: Call) -> int:
+    query = call.request.query
+    return query_int(query, "reactors", default=REACTORS_DEFAULT, low=0, high=REACTORS_MAX)
+
+
+def _full_rows(page: messages.Page, reactors: int) -> list[dict[str, Any]]:
+    return [
+        full_row(row, reactions_json(page.reactions.get(row.id), reactors)) for row in page.rows
+    ]
+
+
 def since(call: Call) -> object:
     cursor = path_int(call.params["seqno"])
-    reactions = call.request.query.get("t") == "r"
-    found = messages.since(
-        call.ctx, call.params["room"], call.request.user, cursor, _limit(call), reactions=reactions
-    )
-    return [since_row(message, cursor, reactions) for message in found]
+    reactions_only = call.request.query.get("t") == "r"
+    reactors = _reactors(call)
+    page = messages.since(
+        call.ctx, call.params["room"], call.request.user, cursor, _limit(call),
+        reactions=reactions_only, reactors=reactors,
+    )  # fmt: skip
+    return [
+        since_row(row, cursor, reactions_only, reactions_json(page.reactions.get(row.id), reactors))
+        for row in page.rows
+    ]
 
 
 def recent(call: Call) -> object:
-    found = messages.recent(call.ctx, call.params["room"], call.request.user, _limit(call))
-    return [full_row(message) for message in found]
+    reactors = _reactors(call)
+    page = messages.recent(call.ctx, call.params["room"], call.request.user, _limit(call), reactors)
+    return _full_rows(page, reactors)
 
 
 def before(call: Call) -> object:
     message_id = path_int(call.params["id"])
-    found = messages.before(
-        call.ctx, call.params["room"], call.request.user, message_id, _limit(call)
+    reactors = _reactors(call)
+    page = messages.before(
+        call.ctx, call.params["room"], call.request.user, message_id, _limit(call), reactors
     )
-    return [full_row(message) for message in found]
+    return _full_rows(page, reactors)
 
 
 def get_one(call: Call) -> object:
     message_id = path_int(call.params["id"])
-    return full_row(messages.one(call.ctx, call.params["room"], call.request.user, message_id))
+    reactors = _reactors(call)
+    page = messages.one(call.ctx, call.params["room"], call.request.user, message_id, reactors)
+    return _full_rows(page, reactors)[0]
 
 
 def _content(call: Call) -> tuple[bytes, bytes, list[int]]:

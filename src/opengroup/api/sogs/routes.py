@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from opengroup.api.request import ApiRequest, Call
 from opengroup.api.routing import Route, Router
-from opengroup.api.sogs import batch, capabilities, inbox, messages, rooms
+from opengroup.api.sogs import batch, capabilities, inbox, messages, reactions, rooms
 from opengroup.api.sogs.replies import Created, Raw, SogsReply, json_reply, text_reply
 from opengroup.crypto.request_auth import SogsAuthError
 from opengroup.usecases.context import ServerContext
@@ -35,6 +35,11 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "room/{room}/message", messages.post, writes=True),
     Route("PUT", "room/{room}/message/{id}", messages.edit, writes=True),
     Route("DELETE", "room/{room}/message/{id}", messages.delete, writes=True),
+    Route("PUT", "room/{room}/reaction/{id}/{emoji:path}", reactions.add, writes=True),
+    Route("DELETE", "room/{room}/reaction/{id}/{emoji:path}", reactions.remove, writes=True),
+    Route("DELETE", "room/{room}/reactions/{id}", reactions.clear, writes=True),
+    Route("DELETE", "room/{room}/reactions/{id}/{emoji:path}", reactions.clear, writes=True),
+    Route("GET", "room/{room}/reactors/{id}/{emoji:path}", reactions.list_reactors),
     Route("POST", "inbox/{session_id}", inbox.send, writes=True),
     Route("GET", "inbox", inbox.inbox),
     Route("GET", "inbox/since/{id}", inbox.inbox_since),

@@ -110,6 +110,21 @@ def upgrade() -> None:
         batch_op.create_index("ix_direct_messages_sender", ["sender", "id"], unique=False)
         batch_op.create_index("ix_direct_messages_expiry", ["expires_at"], unique=False)
     op.create_table(
+        "reactions",
+        sa.Column("room_pk", sa.Integer(), nullable=False),
+        sa.Column("message_id", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column("reaction", sa.String(length=128), nullable=False),
+        sa.Column("session_id", sa.String(length=66), nullable=False),
+        sa.Column("seqno", sa.BigInteger(), nullable=False),
+        sa.Column("at", sa.Float(), nullable=False),
+        sa.ForeignKeyConstraint(["room_pk"], ["rooms.pk"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("room_pk", "message_id", "reaction", "session_id"),
+    )
+    with op.batch_alter_table("reactions", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_reactions_order", ["room_pk", "message_id", "seqno"], unique=False
+        )
+    op.create_table(
         "global_bans",
         sa.Column("session_id", sa.String(length=66), nullable=False),
         sa.Column("named_as", sa.String(length=66), nullable=False),
@@ -151,6 +166,7 @@ def _fill_existing_rows() -> None:
 
 def downgrade() -> None:
     op.drop_table("global_bans")
+    op.drop_table("reactions")
     op.drop_table("direct_messages")
     with op.batch_alter_table("nonces", schema=None) as batch_op:
         batch_op.drop_index("ix_nonces_expiry")
