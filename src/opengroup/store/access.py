@@ -30,7 +30,8 @@ class RoomAccess:
 _ACCESS_COLUMNS = """
 SELECT r.pk, r.id, r.name, r.image_id, r.message_seq, r.deletion_seq,
        t.session_id, t.claimed, t.created_at, t.last_used_at,
-       EXISTS (SELECT 1 FROM bans b WHERE b.room_pk = r.pk AND b.session_id = t.session_id)"""
+       EXISTS (SELECT 1 FROM bans b WHERE b.room_pk = r.pk AND b.session_id = t.session_id)
+       OR EXISTS (SELECT 1 FROM global_bans gb WHERE gb.session_id = t.session_id)"""
 _ROOM_ACCESS_SQL = f"""{_ACCESS_COLUMNS},
        EXISTS (SELECT 1 FROM moderators m WHERE m.room_pk = r.pk AND m.session_id = t.session_id)
        OR EXISTS (SELECT 1 FROM global_moderators g WHERE g.session_id = t.session_id)

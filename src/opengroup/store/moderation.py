@@ -311,3 +311,52 @@ def unban_globally(tx: Tx, root: str) -> bool:
 def list_global_bans(tx: Tx) -> list[Ban]:
     query = select(global_bans.c.session_id, global_bans.c.named_as, global_bans.c.expires_at)
     return sorted(Ban(*row) for row in tx.execute(query))
+
+
+@dataclass(frozen=True, slots=True)
+class Grant:
+    """One moderator grant as stored: of a room, or global."""
+
+    admin: bool
+    visible: bool
+
+
+def room_grant(tx: Tx, room: Room, root: str) -> Grant | None:
+    row = tx.execute(
+        select(moderators.c.admin, moderators.c.visible).where(
+            moderators.c.room_pk == room.pk, moderators.c.session_id == root
+        )
+    ).first()
+    return None if row is None else Grant(bool(row[0]), bool(row[1]))
+
+
+def global_grant(tx: Tx, root: str) -> Grant | None:
+    row = tx.execute(
+        select(global_moderators.c.admin, global_moderators.c.visible).where(
+            global_moderators.c.session_id == root
+        )
+    ).first()
+    return None if row is None else Grant(bool(row[0]), bool(row[1]))
+
+
+def moderates_anything(tx: Tx, root: str) -> bool:
+    query = select(
+        exists().where(moderators.c.session_id == root)
+        | exists().where(global_moderators.c.session_id == root)
+    )
+    return bool(tx.execute(query).scalar())
+
+
+def rooms_moderated(tx: Tx, root: str, *, admin: bool) -> list[str]:
+    """Tokens of the rooms where `root` is a moderator (or an admin), global grants included."""
+    grant = global_grant(tx, root)
+    if grant is not None and (grant.admin or not admin):
+        return sorted(tx.execute(select(rooms.c.id)).scalars())
+    query = (
+        select(rooms.c.id)
+        .join(moderators, moderators.c.room_pk == rooms.c.pk)
+        .where(moderators.c.session_id == root)
+    )
+    if admin:
+        query = query.where(moderators.c.admin.is_(True))
+    return sorted(tx.execute(query).scalars())

@@ -60,3 +60,14 @@ def record_nonce(tx: Tx | RawTx, key: str, nonce: bytes, expires_at: float) -> b
 def prune_nonces(tx: Tx, now: float) -> int:
     """Forget nonces whose lifetime has passed; how many."""
     return int(tx.execute(delete(nonces).where(nonces.c.expires_at <= now)).rowcount or 0)
+
+
+_ENSURE_USER = """
+INSERT INTO users (session_id, root, created, last_active) VALUES (?, ?, ?, ?)
+ON CONFLICT (session_id) DO NOTHING"""
+
+
+def ensure_user(tx: Tx | RawTx, session_id: str, root: str, now: float) -> None:
+    """A record for a user named by a moderator or the operator (SOGS-API.md 3.6, 7.7),
+    without marking them active."""
+    as_raw(tx).run(_ENSURE_USER, (session_id, root, now, 0.0))

@@ -78,6 +78,11 @@ class BlindedUser:
         return "05" + bytes(sodium.crypto_sign_ed25519_pk_to_curve25519(self.ed25519_public)).hex()
 
     @property
+    def x25519_private(self) -> bytes:
+        """The X25519 private key of the 05 id: what a 2021 client signs and decrypts with."""
+        return bytes(sodium.crypto_sign_ed25519_sk_to_curve25519(self._secret))
+
+    @property
     def unblinded_pubkey(self) -> str:
         """The `X-SOGS-Pubkey` of unblinded requests: 00 ‖ the Ed25519 key."""
         return "00" + self.ed25519_public.hex()

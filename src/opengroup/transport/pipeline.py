@@ -87,6 +87,8 @@ async def serve(ctx: ServerContext, door: Door, body: bytes, http: HttpRequest) 
 async def answer(ctx: ServerContext, request: ApiRequest) -> tuple[Reply, bool]:
     """The request's reply, and whether it moved megabytes (then seal it off the loop)."""
     router = ROUTERS[request.api]
+    if request.api == "legacy" and not ctx.config.legacy_api:
+        return router.failure(404, "the legacy API is turned off on this server"), False
     found = router.match(request.method, request.path)
     started = time.perf_counter()
     if found is not None and _leaves_loop(ctx, found, request):

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from opengroup.api.request import ApiRequest, Call
 from opengroup.api.routing import Route, Router
-from opengroup.api.sogs import batch, capabilities, inbox, messages, reactions, rooms
+from opengroup.api.sogs import batch, capabilities, inbox, messages, reactions, rooms, users
 from opengroup.api.sogs.replies import Created, Raw, SogsReply, json_reply, text_reply
 from opengroup.crypto.request_auth import SogsAuthError
 from opengroup.usecases.context import ServerContext
@@ -40,6 +40,10 @@ ROUTES: tuple[Route, ...] = (
     Route("DELETE", "room/{room}/reactions/{id}", reactions.clear, writes=True),
     Route("DELETE", "room/{room}/reactions/{id}/{emoji:path}", reactions.clear, writes=True),
     Route("GET", "room/{room}/reactors/{id}/{emoji:path}", reactions.list_reactors),
+    Route("DELETE", "room/{room}/all/{session_id}", users.delete_all, writes=True),
+    Route("POST", "user/{session_id}/ban", users.ban, writes=True),
+    Route("POST", "user/{session_id}/unban", users.unban, writes=True),
+    Route("POST", "user/{session_id}/moderator", users.moderator, writes=True),
     Route("POST", "inbox/{session_id}", inbox.send, writes=True),
     Route("GET", "inbox", inbox.inbox),
     Route("GET", "inbox/since/{id}", inbox.inbox_since),
