@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Protocol
 
 from ..errors import Forbidden, NotFound
 
@@ -94,21 +95,47 @@ class Permissions:
 NO_STANDING = Standing()
 
 
+class Override(Protocol):
+    """A user's override in a room: None leaves a permission to the room's default."""
+
+    @property
+    def read(self) -> bool | None: ...
+    @property
+    def accessible(self) -> bool | None: ...
+    @property
+    def write(self) -> bool | None: ...
+    @property
+    def upload(self) -> bool | None: ...
+
+
+def _pick(override: bool | None, default: bool) -> bool:
+    return default if override is None else override
+
+
 def effective_permissions(
     defaults: RoomDefaults,
     standing: Standing,
     *,
     signed_in: bool,
-    overrides: RoomDefaults | None = None,
+    override: Override | None = None,
 ) -> Permissions:
     """SOGS-API.md 3.7: moderators and admins may do everything where they moderate (they
-    cannot be banned); a ban removes every permission; anonymous callers get the defaults
-    for read and accessible only; `upload` needs `write`."""
+    cannot be banned); a ban removes every permission; otherwise each permission is the
+    user's override if set, else the room's default; anonymous callers get the defaults for
+    read and accessible only; `upload` needs `write`."""
     if standing.moderator or standing.admin:
         return Permissions(True, True, True, True, standing)
     if standing.banned:
         return Permissions(False, False, False, False, standing)
-    base = overrides or defaults
+    if not signed_in or override is None:
+        read, accessible, write, upload = (
+            defaults.read, defaults.accessible, defaults.write, defaults.upload
+        )  # fmt: skip
+    else:
+        read = _pick(override.read, defaults.read)
+        accessible = _pick(override.accessible, defaults.accessible)
+        write = _pick(override.write, defaults.write)
+        upload = _pick(override.upload, defaults.upload)
     if not signed_in:
-        return Permissions(base.read, base.accessible, False, False, standing)
-    return Permissions(base.read, base.accessible, base.write, base.write and base.upload, standing)
+        return Permissions(read, accessible, False, False, standing)
+    return Permissions(read, accessible, write, write and upload, standing)

@@ -17,6 +17,7 @@ from opengroup.store import auth as token_store
 from opengroup.store import direct_messages as dm_store
 from opengroup.store import files as file_store
 from opengroup.store import moderation as moderation_store
+from opengroup.store import permissions as permission_store
 from opengroup.store import users as user_store
 from opengroup.usecases.context import DAY, ServerContext
 
@@ -34,6 +35,7 @@ def prune_once(ctx: ServerContext) -> dict[str, int]:
         nonces = user_store.prune_nonces(tx, now)
         dms = dm_store.prune_expired(tx, now)
         bans = moderation_store.lift_expired_bans(tx, now)
+        bans += permission_store.lift_expired_overrides(tx, now)
     files = file_store.prune_expired_files(ctx.db, ctx.blobs, now)
     return {"tokens": tokens, "files": files, "nonces": nonces, "dms": dms, "bans": bans}
 

@@ -129,6 +129,23 @@ reactions = Table(
     Index("ix_reactions_order", "room_pk", "message_id", "seqno"),
 )
 
+# Per-user permission overrides in a room (SOGS-API.md 3.7, 7.10), by root id: each of
+# read/accessible/write/upload is True, False, or None (the room's default); `expires_at`
+# ends the override (the prune job removes it; until then it holds).
+permission_overrides = Table(
+    "permission_overrides",
+    metadata,
+    Column("room_pk", Integer, _room_fk(), primary_key=True),
+    Column("session_id", String(66), primary_key=True),
+    Column("named_as", String(66), nullable=False),
+    Column("read", Boolean, nullable=True),
+    Column("accessible", Boolean, nullable=True),
+    Column("write", Boolean, nullable=True),
+    Column("upload", Boolean, nullable=True),
+    Column("expires_at", Float, nullable=True),
+    Index("ix_permission_overrides_expiry", "expires_at"),
+)
+
 # Banned from the whole server (SOGS-API.md 3.4 row 10, 7.7), by root id.
 global_bans = Table(
     "global_bans",

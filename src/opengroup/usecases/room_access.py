@@ -17,6 +17,7 @@ from opengroup.rules.permissions import (
 )
 from opengroup.store import Tx
 from opengroup.store import moderation as moderation_store
+from opengroup.store import permissions as permission_store
 from opengroup.store import rooms as room_store
 from opengroup.store.rooms import RoomInfo
 from opengroup.usecases.context import ServerContext
@@ -61,7 +62,10 @@ def defaults_of(info: RoomInfo) -> RoomDefaults:
 
 def view_of(ctx: ServerContext, tx: Tx, info: RoomInfo, user: SignedUser | None) -> RoomView:
     standing = standing_of(ctx, tx, info, user)
-    permissions = effective_permissions(defaults_of(info), standing, signed_in=user is not None)
+    override = None if user is None else permission_store.override_of(tx, info.room, user.root)
+    permissions = effective_permissions(
+        defaults_of(info), standing, signed_in=user is not None, override=override
+    )
     return RoomView(info, permissions, user)
 
 

@@ -6,7 +6,16 @@ from __future__ import annotations
 
 from opengroup.api.request import ApiRequest, Call
 from opengroup.api.routing import Route, Router
-from opengroup.api.sogs import batch, capabilities, inbox, messages, reactions, rooms, users
+from opengroup.api.sogs import (
+    batch,
+    capabilities,
+    inbox,
+    messages,
+    permissions,
+    reactions,
+    rooms,
+    users,
+)
 from opengroup.api.sogs.replies import Created, Raw, SogsReply, json_reply, text_reply
 from opengroup.crypto.request_auth import SogsAuthError
 from opengroup.usecases.context import ServerContext
@@ -44,6 +53,9 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "user/{session_id}/ban", users.ban, writes=True),
     Route("POST", "user/{session_id}/unban", users.unban, writes=True),
     Route("POST", "user/{session_id}/moderator", users.moderator, writes=True),
+    Route("GET", "room/{room}/permissions", permissions.list_all, writes=True),
+    Route("GET", "room/{room}/permissions/{session_id}", permissions.get_one, writes=True),
+    Route("POST", "room/{room}/permissions/{session_id}", permissions.set_one, writes=True),
     Route("POST", "inbox/{session_id}", inbox.send, writes=True),
     Route("GET", "inbox", inbox.inbox),
     Route("GET", "inbox/since/{id}", inbox.inbox_since),

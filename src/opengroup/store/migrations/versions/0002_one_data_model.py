@@ -125,6 +125,21 @@ def upgrade() -> None:
             "ix_reactions_order", ["room_pk", "message_id", "seqno"], unique=False
         )
     op.create_table(
+        "permission_overrides",
+        sa.Column("room_pk", sa.Integer(), nullable=False),
+        sa.Column("session_id", sa.String(length=66), nullable=False),
+        sa.Column("named_as", sa.String(length=66), nullable=False),
+        sa.Column("read", sa.Boolean(), nullable=True),
+        sa.Column("accessible", sa.Boolean(), nullable=True),
+        sa.Column("write", sa.Boolean(), nullable=True),
+        sa.Column("upload", sa.Boolean(), nullable=True),
+        sa.Column("expires_at", sa.Float(), nullable=True),
+        sa.ForeignKeyConstraint(["room_pk"], ["rooms.pk"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("room_pk", "session_id"),
+    )
+    with op.batch_alter_table("permission_overrides", schema=None) as batch_op:
+        batch_op.create_index("ix_permission_overrides_expiry", ["expires_at"], unique=False)
+    op.create_table(
         "global_bans",
         sa.Column("session_id", sa.String(length=66), nullable=False),
         sa.Column("named_as", sa.String(length=66), nullable=False),
@@ -166,6 +181,7 @@ def _fill_existing_rows() -> None:
 
 def downgrade() -> None:
     op.drop_table("global_bans")
+    op.drop_table("permission_overrides")
     op.drop_table("reactions")
     op.drop_table("direct_messages")
     with op.batch_alter_table("nonces", schema=None) as batch_op:

@@ -1,0 +1,64 @@
+"""Room permissions (SOGS-API.md 3.7, 7.10): a room's defaults and per-user overrides with
+an optional end. Operators set them with the CLI (read-only announcement rooms, a write grant
+for one person), moderators through the API."""
+
+from __future__ import annotations
+
+from opengroup.store import Tx
+from opengroup.store import permissions as permission_store
+from opengroup.store import rooms as room_store
+from opengroup.store import users as user_store
+from opengroup.store.permissions import Override, OverrideRow
+from opengroup.store.rooms import Room
+from opengroup.usecases.context import ServerContext
+from opengroup.usecases.identity import SignedUser
+from opengroup.usecases.room_access import find_room, require_moderator
+from opengroup.usecases.user_moderation import target_of
+
+
+def set_defaults(ctx: ServerContext, tx: Tx, room: Room, defaults: Override) -> None:
+    room_store.set_default_permissions(
+        tx, room, read=defaults.read, accessible=defaults.accessible,
+        write=defaults.write, upload=defaults.upload,
+    )  # fmt: skip
+
+
+def set_user_override(
+    ctx: ServerContext,
+    tx: Tx,
+    room: Room,
+    session_id: str,
+    change: Override,
+    duration: float | None,
+    cleared: frozenset[str] = frozenset(),
+) -> Override:
+    target = target_of(ctx, session_id)
+    now = ctx.clock()
+    user_store.ensure_user(tx, target.named_as, target.root, now)
+    expires = None if duration is None else now + duration
+    return permission_store.set_override(
+        tx, room, target.root, target.named_as, change, expires, cleared
+    )
+
+
+def moderate_override(
+    ctx: ServerContext,
+    token: str,
+    user: SignedUser | None,
+    session_id: str | None,
+    change: Override | None,
+    duration: float | None = None,
+    cleared: frozenset[str] = frozenset(),
+) -> list[OverrideRow]:
+    """GET (change None) or POST an override through the API: moderators only."""
+    with ctx.db.write() as tx:
+        view = find_room(ctx, tx, token, user)
+        require_moderator(view)
+        room = view.info.room
+        if change is not None and session_id is not None:
+            set_user_override(ctx, tx, room, session_id, change, duration, cleared)
+        rows = permission_store.list_overrides(tx, room)
+        if session_id is None:
+            return rows
+        root = target_of(ctx, session_id).root
+        return [row for row in rows if row.root == root]
