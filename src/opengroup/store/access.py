@@ -25,17 +25,25 @@ class RoomAccess:
     banned: bool
     moderator: bool
     moderators: list[str] | None  # the room's and global ones, sorted (rooms_access only)
+    # The room's default read, accessible, write, upload, then the token user's overrides of
+    # them (None: the default holds).
+    defaults: tuple[bool, bool, bool, bool]
+    override: tuple[bool | None, bool | None, bool | None, bool | None]
 
 
 _ACCESS_COLUMNS = """
 SELECT r.pk, r.id, r.name, r.image_id, r.message_seq, r.deletion_seq,
        t.session_id, t.claimed, t.created_at, t.last_used_at,
        EXISTS (SELECT 1 FROM bans b WHERE b.room_pk = r.pk AND b.session_id = t.session_id)
-       OR EXISTS (SELECT 1 FROM global_bans gb WHERE gb.session_id = t.session_id)"""
+       OR EXISTS (SELECT 1 FROM global_bans gb WHERE gb.session_id = t.session_id),
+       r.default_read, r.default_accessible, r.default_write, r.default_upload,
+       po.read, po.accessible, po.write, po.upload"""
+_OVERRIDES_JOIN = """
+LEFT JOIN permission_overrides po ON po.room_pk = r.pk AND po.session_id = t.session_id"""
 _ROOM_ACCESS_SQL = f"""{_ACCESS_COLUMNS},
        EXISTS (SELECT 1 FROM moderators m WHERE m.room_pk = r.pk AND m.session_id = t.session_id)
        OR EXISTS (SELECT 1 FROM global_moderators g WHERE g.session_id = t.session_id)
-FROM rooms r LEFT JOIN tokens t ON t.token_hash = ? AND t.room_pk = r.pk
+FROM rooms r LEFT JOIN tokens t ON t.token_hash = ? AND t.room_pk = r.pk{_OVERRIDES_JOIN}
 WHERE r.id = ?
 """
 # compact_poll asks about all its rooms in one statement: the rooms and tokens as a VALUES
@@ -52,7 +60,7 @@ WITH asked(n, room_id, token_hash) AS (VALUES {{rows}})
           UNION ALL SELECT session_id FROM global_moderators) all_moderators),
        a.n
 FROM asked a JOIN rooms r ON r.id = a.room_id
-LEFT JOIN tokens t ON t.token_hash = a.token_hash AND t.room_pk = r.pk
+LEFT JOIN tokens t ON t.token_hash = a.token_hash AND t.room_pk = r.pk{_OVERRIDES_JOIN}
 """
 _VALUES_ROW = {False: "(?, ?, ?)", True: "(?::integer, ?::text, ?::bytea)"}
 
@@ -68,7 +76,7 @@ def rooms_access_sql(postgres: bool, count: int) -> str:
 def room_access(rtx: RawTx, room_id: str, token_hash: bytes | None) -> RoomAccess | None:
     """None when the room does not exist. A token of another room counts as no token."""
     row = rtx.one(_ROOM_ACCESS_SQL, (_blob(token_hash), room_id))
-    return None if row is None else _access_of(row, bool(row[11]), moderators=None)
+    return None if row is None else _access_of(row, bool(row[19]), moderators=None)
 
 
 def rooms_access(rtx: RawTx, asked: Sequence[tuple[str, bytes | None]]) -> list[RoomAccess | None]:
@@ -81,8 +89,8 @@ def rooms_access(rtx: RawTx, asked: Sequence[tuple[str, bytes | None]]) -> list[
         params += (n, room_id, _blob(token_hash))
     found: list[RoomAccess | None] = [None] * len(asked)
     for row in rtx.all(rooms_access_sql(rtx.postgres, len(asked)), params):
-        moderators = sorted(set(row[11].split(","))) if row[11] else []
-        found[row[12]] = _access_of(row, row[6] in moderators, moderators=moderators)
+        moderators = sorted(set(row[19].split(","))) if row[19] else []
+        found[row[20]] = _access_of(row, row[6] in moderators, moderators=moderators)
     return found
 
 
@@ -105,4 +113,10 @@ def _access_of(row: Row, moderator: bool, moderators: list[str] | None) -> RoomA
         banned=bool(row[10]),
         moderator=moderator,
         moderators=moderators,
+        defaults=(bool(row[11]), bool(row[12]), bool(row[13]), bool(row[14])),
+        override=(_flag(row[15]), _flag(row[16]), _flag(row[17]), _flag(row[18])),
     )
+
+
+def _flag(value: object) -> bool | None:
+    return None if value is None else bool(value)

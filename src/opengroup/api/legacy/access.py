@@ -5,7 +5,12 @@ from __future__ import annotations
 from opengroup.api.request import Call
 from opengroup.errors import BadInput, NotFound, Unauthenticated
 from opengroup.rules.ids import parse_room_id
-from opengroup.rules.permissions import Actor, require_moderator, require_not_banned
+from opengroup.rules.permissions import (
+    Actor,
+    require_moderator,
+    require_not_banned,
+    require_permission,
+)
 from opengroup.rules.tokens import hash_token, parse_token
 from opengroup.store import Tx
 from opengroup.store import moderation as moderation_store
@@ -53,10 +58,10 @@ def optional_token_hash(token_hex: str | None) -> bytes | None:
 
 
 def check_access(
-    call: Call, access: RoomAccess | None, token_hash: bytes | None
+    call: Call, access: RoomAccess | None, token_hash: bytes | None, need: str = "read"
 ) -> tuple[RoomAccess, Actor]:
     """The checks of `authorize` on a room access already read (compact_poll reads all its
-    rooms' in one query)."""
+    rooms' in one query), and the room permission `need` (read, write, upload: 403)."""
     if access is None:
         raise NotFound("no such room")
     if token_hash is None or access.session_id is None or not access.claimed:
@@ -66,6 +71,7 @@ def check_access(
     if not policy.is_live(access.claimed, access.token_created_at, access.token_last_used_at, now):
         raise Unauthenticated("auth token expired")
     require_not_banned(access.banned)
+    require_permission(need, access.defaults, access.override, moderator=access.moderator)
     call.ctx.token_owners.remember(token_hash, access.session_id)
     if policy.needs_touch(access.token_last_used_at, now):
         call.ctx.token_uses.add(token_hash, access.room.pk, access.session_id)
@@ -88,16 +94,19 @@ def header_credentials(call: Call) -> Credentials:
     return room_id, optional_token_hash(call.request.header("authorization"))
 
 
-def basic(call: Call, tx: Tx | RawTx) -> tuple[Room, Actor]:
+def basic(call: Call, tx: Tx | RawTx, need: str = "read") -> tuple[Room, Actor]:
     """Room header + Authorization header of a user allowed in that room."""
-    return basic_as(call, tx, header_credentials(call))
+    return basic_as(call, tx, header_credentials(call), need)
 
 
-def basic_as(call: Call, tx: Tx | RawTx, credentials: Credentials) -> tuple[Room, Actor]:
+def basic_as(
+    call: Call, tx: Tx | RawTx, credentials: Credentials, need: str = "read"
+) -> tuple[Room, Actor]:
     """`basic` with the headers already parsed: a writer parses them before it takes the
     writers' lock."""
     room_id, token_hash = credentials
-    access, actor = check_access(call, room_access(as_raw(tx), room_id, token_hash), token_hash)
+    found = room_access(as_raw(tx), room_id, token_hash)
+    access, actor = check_access(call, found, token_hash, need)
     return access.room, actor
 
 

@@ -16,7 +16,7 @@ from opengroup.usecases.context import DAY
 def upload(call: Call) -> Reply:
     ctx = call.ctx
     with ctx.db.read() as tx:
-        room, actor = access.basic(call, tx)
+        room, actor = access.basic(call, tx, need="upload")
         content = base64_field(json_object(call.request), "file", ctx.config.max_file_size, "file")
         now = ctx.clock()
         if ctx.config.upload_quota_bytes_per_day:

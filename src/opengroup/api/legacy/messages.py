@@ -65,7 +65,7 @@ def post_message(call: Call) -> Reply:
         base64.b64encode(signature).decode(),
     )
     with ctx.db.write_raw() as tx:
-        room, actor = access.basic_as(call, tx, credentials)
+        room, actor = access.basic_as(call, tx, credentials, need="write")
         if actor.session_id != verified_for and not _signature_valid(call, actor, data, signature):
             raise BadInput("invalid signature")
         timestamp = int(ctx.clock() * 1000)
