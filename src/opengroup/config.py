@@ -1,6 +1,8 @@
-"""Settings: one table of name, default and help; loaded as defaults < TOML < env < flags.
+"""Settings: declared once, as the fields of `Config` (name, type, default, help); loaded
+as defaults < TOML < env < flags.
 
-The README's configuration table, `--help` and the loader all read `SETTINGS`.
+`SETTINGS` (name, default, help) is derived from those fields: the README's configuration
+table (tests/unit/test_docs.py), `--help` and the loader all read it.
 """
 
 from __future__ import annotations
@@ -8,96 +10,78 @@ from __future__ import annotations
 import os
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 ENV_PREFIX = "OPENGROUP_"
+T = TypeVar("T")
 
 
-@dataclass(frozen=True, slots=True)
-class Setting:
-    name: str
-    default: Any
-    help: str
-
-
-SETTINGS: tuple[Setting, ...] = (
-    Setting("host", "127.0.0.1", "Address to listen on."),
-    Setting("port", 8080, "TCP port to listen on."),
-    Setting("workers", 1, "Server processes sharing the port (PostgreSQL recommended above 1)."),
-    Setting("data_dir", "./data", "Directory for the database, files and key."),
-    Setting("database_url", "", "SQLAlchemy URL; empty means SQLite at DATA_DIR/opengroup.db."),
-    Setting("base_url", "", "Public URL of the server for join links, e.g. https://chat.example."),
-    Setting(
-        "private_key_file", "", "PEM X25519 private key (openssl genpkey); empty: DATA_DIR/key.pem."
-    ),
-    Setting("create_main_room", True, "Create room 'main' on first start with an empty database."),
-    Setting("rate_limit_posts", 5, "Posts one user may make in a room per rate-limit window."),
-    Setting("rate_limit_seconds", 16, "Length of the rate-limit window in seconds."),
-    Setting("max_file_size", 10_000_000, "Largest file upload, in decoded bytes."),
-    Setting("file_expiry_days", 15, "Days before an uploaded file expires (room images never do)."),
-    Setting("token_expiry_days", 7, "Days without use before an auth token expires."),
-    Setting("verify_signatures", True, "Reject posted messages whose signature is invalid."),
-    Setting("max_message_size", 65536, "Largest message, in decoded bytes of data."),
-    Setting("max_poll_rooms", 200, "Most rooms in one compact_poll request."),
-    Setting("max_pending_tokens", 8, "Most unclaimed auth tokens one user may hold in a room."),
-    Setting("upload_quota_bytes_per_day", 0, "Upload bytes per user per room per day; 0 is off."),
-    Setting("dm_max_size", 100_000, "Largest direct message, in decoded bytes."),
-    Setting("dm_rate_limit_messages", 20, "Direct messages one user may send per DM window."),
-    Setting("dm_rate_limit_seconds", 60, "Length of the direct-message rate window in seconds."),
-    Setting("dm_expiry_days", 15, "Days before a direct message expires and is deleted."),
-    Setting("require_blind_keys", True, "Modern API: refuse unblinded (00) keys; lists 'blind'."),
-    Setting("legacy_api", True, "Serve the 2021 API (onion v3, /legacy/) beside the modern one."),
-    Setting(
-        "prune_interval_seconds",
-        10,
-        "How often expired tokens, files, nonces and DMs are pruned and timed bans lifted.",
-    ),
-    Setting("log_level", "info", "Logging level: debug, info, warning, error."),
-    Setting("access_log", False, "Log one line per request."),
-    Setting("server_name", "", "Name shown on the web page; empty: the host name of the server."),
-    Setting("web_index", True, "List the rooms on the web page at /; room pages work either way."),
-    Setting("metrics", True, "Serve Prometheus metrics (at /metrics, or at metrics_listen)."),
-    Setting("metrics_listen", "", "HOST:PORT to serve /metrics on instead of the main port."),
-)
-
-DEFAULTS: dict[str, Any] = {s.name: s.default for s in SETTINGS}
+def setting(default: T, help: str) -> T:
+    """A Config field: its default, and the help line `--help` and the README show."""
+    value: T = field(default=default, metadata={"help": help})
+    return value
 
 
 @dataclass(frozen=True, slots=True)
 class Config:
-    host: str = DEFAULTS["host"]
-    port: int = DEFAULTS["port"]
-    workers: int = DEFAULTS["workers"]
-    data_dir: str = DEFAULTS["data_dir"]
-    database_url: str = DEFAULTS["database_url"]
-    base_url: str = DEFAULTS["base_url"]
-    private_key_file: str = DEFAULTS["private_key_file"]
-    create_main_room: bool = DEFAULTS["create_main_room"]
-    rate_limit_posts: int = DEFAULTS["rate_limit_posts"]
-    rate_limit_seconds: int = DEFAULTS["rate_limit_seconds"]
-    max_file_size: int = DEFAULTS["max_file_size"]
-    file_expiry_days: float = DEFAULTS["file_expiry_days"]
-    token_expiry_days: float = DEFAULTS["token_expiry_days"]
-    verify_signatures: bool = DEFAULTS["verify_signatures"]
-    max_message_size: int = DEFAULTS["max_message_size"]
-    max_poll_rooms: int = DEFAULTS["max_poll_rooms"]
-    max_pending_tokens: int = DEFAULTS["max_pending_tokens"]
-    upload_quota_bytes_per_day: int = DEFAULTS["upload_quota_bytes_per_day"]
-    dm_max_size: int = DEFAULTS["dm_max_size"]
-    dm_rate_limit_messages: int = DEFAULTS["dm_rate_limit_messages"]
-    dm_rate_limit_seconds: float = DEFAULTS["dm_rate_limit_seconds"]
-    dm_expiry_days: float = DEFAULTS["dm_expiry_days"]
-    require_blind_keys: bool = DEFAULTS["require_blind_keys"]
-    legacy_api: bool = DEFAULTS["legacy_api"]
-    prune_interval_seconds: float = DEFAULTS["prune_interval_seconds"]
-    log_level: str = DEFAULTS["log_level"]
-    access_log: bool = DEFAULTS["access_log"]
-    server_name: str = DEFAULTS["server_name"]
-    web_index: bool = DEFAULTS["web_index"]
-    metrics: bool = DEFAULTS["metrics"]
-    metrics_listen: str = DEFAULTS["metrics_listen"]
+    """Every setting, declared once: name, type, default and help. SETTINGS, DEFAULTS, the
+    loader's type checks and the CLI's flags are all derived from these fields."""
+
+    host: str = setting("127.0.0.1", "Address to listen on.")
+    port: int = setting(8080, "TCP port to listen on.")
+    workers: int = setting(1, "Server processes sharing the port (PostgreSQL recommended above 1).")
+    data_dir: str = setting("./data", "Directory for the database, files and key.")
+    database_url: str = setting("", "SQLAlchemy URL; empty means SQLite at DATA_DIR/opengroup.db.")
+    base_url: str = setting(
+        "", "Public URL of the server for join links, e.g. https://chat.example."
+    )
+    private_key_file: str = setting(
+        "", "PEM X25519 private key (openssl genpkey); empty: DATA_DIR/key.pem."
+    )
+    create_main_room: bool = setting(
+        True, "Create room 'main' on first start with an empty database."
+    )
+    rate_limit_posts: int = setting(5, "Posts one user may make in a room per rate-limit window.")
+    rate_limit_seconds: int = setting(16, "Length of the rate-limit window in seconds.")
+    max_file_size: int = setting(10_000_000, "Largest file upload, in decoded bytes.")
+    file_expiry_days: float = setting(
+        15, "Days before an uploaded file expires (room images never do)."
+    )
+    token_expiry_days: float = setting(7, "Days without use before an auth token expires.")
+    verify_signatures: bool = setting(True, "Reject posted messages whose signature is invalid.")
+    max_message_size: int = setting(65536, "Largest message, in decoded bytes of data.")
+    max_poll_rooms: int = setting(200, "Most rooms in one compact_poll request.")
+    max_pending_tokens: int = setting(8, "Most unclaimed auth tokens one user may hold in a room.")
+    upload_quota_bytes_per_day: int = setting(
+        0, "Upload bytes per user per room per day; 0 is off."
+    )
+    dm_max_size: int = setting(100_000, "Largest direct message, in decoded bytes.")
+    dm_rate_limit_messages: int = setting(20, "Direct messages one user may send per DM window.")
+    dm_rate_limit_seconds: float = setting(
+        60, "Length of the direct-message rate window in seconds."
+    )
+    dm_expiry_days: float = setting(15, "Days before a direct message expires and is deleted.")
+    require_blind_keys: bool = setting(
+        True, "Modern API: refuse unblinded (00) keys; lists 'blind'."
+    )
+    legacy_api: bool = setting(
+        True, "Serve the 2021 API (onion v3, /legacy/) beside the modern one."
+    )
+    prune_interval_seconds: float = setting(
+        10, "How often expired tokens, files, nonces and DMs are pruned and timed bans lifted."
+    )
+    log_level: str = setting("info", "Logging level: debug, info, warning, error.")
+    access_log: bool = setting(False, "Log one line per request.")
+    server_name: str = setting(
+        "", "Name shown on the web page; empty: the host name of the server."
+    )
+    web_index: bool = setting(
+        True, "List the rooms on the web page at /; room pages work either way."
+    )
+    metrics: bool = setting(True, "Serve Prometheus metrics (at /metrics, or at metrics_listen).")
+    metrics_listen: str = setting("", "HOST:PORT to serve /metrics on instead of the main port.")
 
     @property
     def data_path(self) -> Path:
@@ -114,6 +98,19 @@ class Config:
     @property
     def key_path(self) -> Path:
         return Path(self.private_key_file) if self.private_key_file else self.data_path / "key.pem"
+
+
+@dataclass(frozen=True, slots=True)
+class Setting:
+    name: str
+    default: Any
+    help: str
+
+
+SETTINGS: tuple[Setting, ...] = tuple(
+    Setting(f.name, f.default, f.metadata["help"]) for f in fields(Config)
+)
+DEFAULTS: dict[str, Any] = {s.name: s.default for s in SETTINGS}
 
 
 class ConfigError(ValueError):

@@ -98,3 +98,38 @@ def test_bans_errors(initialised: Path) -> None:
     for args in cases:
         assert_usage_error(og("bans", *args, data_dir=initialised))
     assert table_rows(initialised) == before
+
+
+# The CLI refuses what the API refuses (usecases/moderation.py is the one place both call).
+
+
+def test_bans_add_refuses_a_moderator_of_the_room(initialised: Path) -> None:
+    moderator = new_session_id()
+    ok(og("moderators", "add", moderator, "main", data_dir=initialised))
+    before = table_rows(initialised)
+    line = assert_usage_error(og("bans", "add", moderator, "main", data_dir=initialised))
+    assert "moderator cannot be banned" in line, line
+    assert table_rows(initialised) == before
+    assert ok(og("bans", "list", "main", data_dir=initialised)).stdout == ""
+
+
+def test_bans_add_refuses_a_global_moderator(initialised: Path) -> None:
+    moderator = new_session_id()
+    ok(og("moderators", "add", moderator, "--global", data_dir=initialised))
+    before = table_rows(initialised)
+    # Upper case: the same user however the operator types the id.
+    line = assert_usage_error(og("bans", "add", moderator.upper(), "main", data_dir=initialised))
+    assert "moderator cannot be banned" in line, line
+    assert table_rows(initialised) == before
+
+
+def test_a_moderator_of_another_room_can_be_banned(initialised: Path) -> None:
+    """The rule is per room, as in the API: moderating room `second` does not protect in
+    `main`."""
+    ok(og("rooms", "add", "second", "Second", data_dir=initialised))
+    moderator = new_session_id()
+    ok(og("moderators", "add", moderator, "second", data_dir=initialised))
+    ok(og("bans", "add", moderator, "main", data_dir=initialised))
+    assert ok(og("bans", "list", "main", data_dir=initialised)).stdout.splitlines() == [moderator]
+    ok(og("bans", "remove", moderator, "main", data_dir=initialised))
+    assert ok(og("bans", "list", "main", data_dir=initialised)).stdout == ""

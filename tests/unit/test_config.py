@@ -57,3 +57,18 @@ def test_bad_environment(env: dict[str, str]) -> None:
 def test_missing_file() -> None:
     with pytest.raises(ConfigError, match="not found"):
         load_config("/nonexistent/og.toml", environ={})
+
+
+def test_settings_are_declared_once_as_the_config_fields() -> None:
+    """SETTINGS (the README table, --help, the loader) is derived from Config's fields: one
+    declaration per setting, with its help."""
+    from dataclasses import fields
+
+    from opengroup.config import DEFAULTS, SETTINGS, Config
+
+    config = Config()
+    assert [s.name for s in SETTINGS] == [f.name for f in fields(Config)]
+    for s in SETTINGS:
+        assert s.help.strip() and s.help.endswith("."), s
+        assert getattr(config, s.name) == s.default == DEFAULTS[s.name]
+        assert isinstance(s.default, type(getattr(config, s.name)))

@@ -18,10 +18,10 @@ from opengroup.crypto.keyfile import KeyFileError
 from opengroup.errors import OpenGroupError
 from opengroup.rules.ids import parse_room_id
 from opengroup.runtime.bootstrap import open_context
-from opengroup.store import rooms as room_store
 from opengroup.store.migrate import SchemaTooNew
-from opengroup.store.rooms import Room
+from opengroup.usecases import rooms as room_cases
 from opengroup.usecases.context import ServerContext
+from opengroup.usecases.rooms import Room
 
 log = logging.getLogger("opengroup")
 F = TypeVar("F", bound=Callable[..., Any])
@@ -72,8 +72,7 @@ def server_context(data_dir: str | None, config_file: str | None) -> Iterator[Se
 
 
 def existing_room(ctx: ServerContext, room_id: str) -> Room:
-    with ctx.db.read() as tx:
-        room = room_store.get_room(tx, parse_room_id(room_id))
+    room = room_cases.find_room(ctx, parse_room_id(room_id))
     if room is None:
         fail(f"no room {room_id!r}")
     return room

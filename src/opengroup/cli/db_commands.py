@@ -1,4 +1,4 @@
-"""`opengroup db …`: operations on the database as a whole (registered by cli.py)."""
+"""`opengroup db …`: operations on the database as a whole (registered by cli/main.py)."""
 
 from __future__ import annotations
 

@@ -25,15 +25,13 @@ from opengroup.cli.common import (
 )
 from opengroup.cli.db_commands import db
 from opengroup.config import SETTINGS
-from opengroup.rules.ids import check_new_room_id, check_room_name, parse_session_id
-from opengroup.rules.limits import check_size
+from opengroup.rules.ids import parse_session_id
 from opengroup.runtime.allocator import tune_allocator
 from opengroup.runtime.bootstrap import open_context
-from opengroup.store import files as file_store
-from opengroup.store import moderation as moderation_store
-from opengroup.store import rooms as room_store
-from opengroup.store.rooms import Room
-from opengroup.usecases.context import DAY, ServerContext
+from opengroup.usecases import moderation
+from opengroup.usecases import rooms as room_cases
+from opengroup.usecases.acting import as_operator
+from opengroup.usecases.context import DAY
 
 
 @click.group()
@@ -82,9 +80,8 @@ def serve(data_dir: str | None, config_file: str | None, **flags: Any) -> None:
         log.info("server public key %s", ctx.keys.public_hex)
         if ctx.config.base_url:
             log.info("join URL format %s", ctx.join_url("ROOM"))
-            with ctx.db.read() as tx:
-                for room in room_store.list_rooms(tx)[:20]:
-                    log.info("join URL for room %s: %s", room.id, ctx.join_url(room.id))
+            for room in room_cases.list_rooms(ctx)[:20]:
+                log.info("join URL for room %s: %s", room.id, ctx.join_url(room.id))
         else:
             log.warning("base_url is not set: set it (e.g. --base-url) to print join URLs")
     finally:
@@ -124,20 +121,17 @@ def rooms() -> None:
 @common_options
 def rooms_add(room_id: str, name: str, data_dir: str | None, config_file: str | None) -> None:
     """Create a room. Example: opengroup rooms add lokinet "Lokinet Updates\""""
-    room_id, name = check_new_room_id(room_id), check_room_name(name)
-    with server_context(data_dir, config_file) as ctx, ctx.db.write() as tx:
-        if room_store.get_room(tx, room_id):
-            fail(f"room {room_id!r} already exists")
-        room_store.create_room(tx, room_id, name, ctx.clock())
-    click.echo(f"created room {room_id}")
+    with server_context(data_dir, config_file) as ctx:
+        room = room_cases.create_room(ctx, room_id, name)
+    click.echo(f"created room {room.id}")
 
 
 @rooms.command("list")
 @common_options
 def rooms_list(data_dir: str | None, config_file: str | None) -> None:
     """List rooms: id, name, messages, files, users active in the last 7 days."""
-    with server_context(data_dir, config_file) as ctx, ctx.db.read() as tx:
-        summaries = room_store.summarise_rooms(tx, ctx.clock() - 7 * DAY)
+    with server_context(data_dir, config_file) as ctx:
+        summaries = room_cases.room_summaries(ctx, ctx.clock() - 7 * DAY)
     click.echo(f"{'ID':<24} {'NAME':<32} {'MESSAGES':>9} {'FILES':>6} {'ACTIVE':>7}")
     for s in summaries:
         click.echo(
@@ -151,12 +145,9 @@ def rooms_list(data_dir: str | None, config_file: str | None) -> None:
 @common_options
 def rooms_rename(room_id: str, name: str, data_dir: str | None, config_file: str | None) -> None:
     """Give a room a new display name. Example: opengroup rooms rename main "Lobby\""""
-    name = check_room_name(name)
     with server_context(data_dir, config_file) as ctx:
-        room = existing_room(ctx, room_id)
-        with ctx.db.write() as tx:
-            room_store.rename_room(tx, room, name)
-    click.echo(f"renamed room {room.id} to {name!r}")
+        room = room_cases.rename_room(ctx, as_operator(room_id), name)
+    click.echo(f"renamed room {room.id} to {room.name!r}")
 
 
 @rooms.command("set-image")
@@ -170,8 +161,7 @@ def rooms_set_image(
     with server_context(data_dir, config_file) as ctx:
         room = existing_room(ctx, room_id)
         content = Path(image).read_bytes()
-        check_size(len(content), ctx.config.max_file_size, "image")
-        file_store.replace_room_image(ctx.db, ctx.blobs, room.id, content, None, ctx.clock())
+        room_cases.set_room_image(ctx, room.id, content, None)
     click.echo(f"set the image of room {room.id} ({len(content)} bytes)")
 
 
@@ -184,11 +174,8 @@ def rooms_delete(room_id: str, yes: bool, data_dir: str | None, config_file: str
     if not yes:
         fail(f"deleting room {room_id!r} removes everything in it; add --yes to confirm")
     with server_context(data_dir, config_file) as ctx:
-        room = existing_room(ctx, room_id)
-        with ctx.db.write() as tx:
-            file_ids = room_store.delete_room(tx, room)
-        ctx.blobs.unlink(file_ids)
-    click.echo(f"deleted room {room.id} and {len(file_ids)} files")
+        room, files = room_cases.delete_room(ctx, as_operator(room_id))
+    click.echo(f"deleted room {room.id} and {files} files")
 
 
 # -- moderators and bans ---------------------------------------------------------------------
@@ -199,11 +186,11 @@ def moderators() -> None:
     """Add, remove and list moderators of a room or of every room (global)."""
 
 
-def _room_or_global(ctx: ServerContext, room_id: str | None, is_global: bool) -> Room | None:
+def _room_or_global(room_id: str | None, is_global: bool) -> str | None:
     """The room a moderator command is about, or None for --global."""
     if bool(room_id) == is_global:
         fail("give either a ROOM or --global")
-    return existing_room(ctx, room_id) if room_id else None
+    return room_id
 
 
 @moderators.command("add")
@@ -220,14 +207,14 @@ def moderators_add(
 ) -> None:
     """Make a user a moderator. Example: opengroup moderators add 05ab…cd main"""
     session_id = parse_session_id(session_id)
+    room_id = _room_or_global(room_id, is_global)
     with server_context(data_dir, config_file) as ctx:
-        room = _room_or_global(ctx, room_id, is_global)
-        with ctx.db.write() as tx:
-            if room is None:
-                moderation_store.add_global_moderator(tx, session_id)
-            else:
-                moderation_store.add_moderator(tx, room, session_id)
-    click.echo(f"{session_id} moderates {room.id if room else 'every room'}")
+        if room_id is None:
+            moderation.add_global_moderator(ctx, session_id)
+            where = "every room"
+        else:
+            where = moderation.add_moderator(ctx, as_operator(room_id), session_id).id
+    click.echo(f"{session_id} moderates {where}")
 
 
 @moderators.command("remove")
@@ -244,15 +231,14 @@ def moderators_remove(
 ) -> None:
     """Remove a moderator. Example: opengroup moderators remove 05ab…cd --global"""
     session_id = parse_session_id(session_id)
+    room_id = _room_or_global(room_id, is_global)
     with server_context(data_dir, config_file) as ctx:
-        room = _room_or_global(ctx, room_id, is_global)
-        with ctx.db.write() as tx:
-            removed = (
-                moderation_store.remove_global_moderator(tx, session_id)
-                if room is None
-                else moderation_store.remove_moderator(tx, room, session_id)
-            )
-    where = room.id if room else "every room (global)"
+        removed = (
+            moderation.remove_global_moderator(ctx, session_id)
+            if room_id is None
+            else moderation.remove_moderator(ctx, as_operator(room_id), session_id)
+        )
+    where = room_id if room_id else "every room (global)"
     click.echo(
         f"{session_id} {'no longer moderates' if removed else 'was not a moderator of'} {where}"
     )
@@ -265,9 +251,7 @@ def moderators_list(room_id: str | None, data_dir: str | None, config_file: str 
     """List moderators: of one room (global ones included), or all of them."""
     with server_context(data_dir, config_file) as ctx:
         room = existing_room(ctx, room_id) if room_id else None
-        with ctx.db.read() as tx:
-            global_ids = moderation_store.global_moderator_ids(tx)
-            per_room = moderation_store.moderators_by_room(tx)
+        global_ids, per_room = moderation.all_moderators(ctx)
     for session_id in global_ids:
         click.echo(f"{session_id} global")
     for listed_room, session_id in per_room:
@@ -288,9 +272,7 @@ def bans_add(session_id: str, room_id: str, data_dir: str | None, config_file: s
     """Ban a user from a room. Example: opengroup bans add 05ab…cd main"""
     session_id = parse_session_id(session_id)
     with server_context(data_dir, config_file) as ctx:
-        room = existing_room(ctx, room_id)
-        with ctx.db.write() as tx:
-            moderation_store.ban(tx, room, session_id)
+        room = moderation.ban(ctx, as_operator(room_id), session_id)
     click.echo(f"{session_id} is banned from {room.id}")
 
 
@@ -304,10 +286,8 @@ def bans_remove(
     """Lift a ban. Example: opengroup bans remove 05ab…cd main"""
     session_id = parse_session_id(session_id)
     with server_context(data_dir, config_file) as ctx:
-        room = existing_room(ctx, room_id)
-        with ctx.db.write() as tx:
-            removed = moderation_store.unban(tx, room, session_id)
-    click.echo(f"{session_id} {'is no longer' if removed else 'was not'} banned from {room.id}")
+        removed = moderation.unban(ctx, as_operator(room_id), session_id)
+    click.echo(f"{session_id} {'is no longer' if removed else 'was not'} banned from {room_id}")
 
 
 @bans.command("list")
@@ -316,9 +296,7 @@ def bans_remove(
 def bans_list(room_id: str, data_dir: str | None, config_file: str | None) -> None:
     """List the users banned from a room."""
     with server_context(data_dir, config_file) as ctx:
-        room = existing_room(ctx, room_id)
-        with ctx.db.read() as tx:
-            banned = moderation_store.banned_members(tx, room)
+        banned = moderation.banned_members(ctx, as_operator(room_id))
     for session_id in banned:
         click.echo(session_id)
 
@@ -343,8 +321,7 @@ def url(
             )
         targets = [existing_room(ctx, room_id)] if room_id else None
         if targets is None:
-            with ctx.db.read() as tx:
-                targets = room_store.list_rooms(tx)
+            targets = room_cases.list_rooms(ctx)
         for room in targets:
             click.echo(ctx.join_url(room.id))
     finally:

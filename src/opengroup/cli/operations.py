@@ -1,6 +1,6 @@
 """Operator tasks beyond the API: backup, restore, and import from the Rust-era server.
 
-Plain Python over the store; `cli_ops.py` turns them into commands and prints their reports.
+Plain Python over the store; `ops_commands.py` turns them into commands and prints their reports.
 A refusal is an `OperationRefused` whose message says what is wrong and what to do.
 """
 

@@ -18,7 +18,8 @@ from opengroup.cli.operations import import_rust as run_import_rust
 from opengroup.cli.operations import parse_window
 from opengroup.cli.operations import restore as run_restore
 from opengroup.config import Config
-from opengroup.store import stats as stats_store
+from opengroup.store import Database
+from opengroup.usecases import stats
 
 log = logging.getLogger("opengroup")
 
@@ -42,7 +43,9 @@ def prepare_serving(config: Config) -> None:
     shared = metrics.prepare_multiprocess_dir(config)
     if shared is not None:
         log.info("metrics of %d workers shared in %s", config.workers, shared)
-    listening = metrics.start_metrics_listener(config)
+    listening = metrics.start_metrics_listener(
+        config, lambda: stats.gauges_reader(Database(config.sqlalchemy_url))
+    )
     if listening is not None:
         log.info("metrics on http://%s:%d/metrics", *listening)
     elif config.metrics:
@@ -169,8 +172,7 @@ def rooms_stats(room_id: str, window: str, data_dir: str | None, config_file: st
     with server_context(data_dir, config_file) as ctx:
         room = existing_room(ctx, room_id)
         now = ctx.clock()
-        with ctx.db.read() as tx:
-            activity = stats_store.room_activity(tx, room, now - seconds)
+        activity = stats.room_activity(ctx, room, now - seconds)
     since = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(now - seconds))
     click.echo(f"room          {room.id} ({room.name})")
     click.echo(f"window        {window} (since {since})")

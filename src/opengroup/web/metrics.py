@@ -33,8 +33,7 @@ from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 
 from opengroup.config import Config, ConfigError
-from opengroup.store import Database
-from opengroup.store import stats as stats_store
+from opengroup.usecases.stats import GaugesReader
 
 log = logging.getLogger("opengroup.web.metrics")
 
@@ -50,8 +49,8 @@ ACTIVE_WINDOWS: dict[str, float] = {"1h": 3600.0, "1d": 86_400.0, "7d": 7 * 86_4
 class RoomCollector(Collector):
     """Numbers read from the database at scrape time."""
 
-    def __init__(self, db: Database, clock: Callable[[], float] = time.time) -> None:
-        self.db = db
+    def __init__(self, read_gauges: GaugesReader, clock: Callable[[], float] = time.time) -> None:
+        self.read_gauges = read_gauges
         self.clock = clock
 
     def describe(self) -> Iterable[Metric]:
@@ -60,8 +59,7 @@ class RoomCollector(Collector):
     def collect(self) -> Iterable[Metric]:
         now = self.clock()
         try:
-            with self.db.read() as tx:
-                rooms = stats_store.room_gauges(tx, now, ACTIVE_WINDOWS)
+            rooms = self.read_gauges(now, ACTIVE_WINDOWS)
             up = 1.0
         except Exception:
             log.warning("metrics: the database did not answer", exc_info=True)
@@ -116,7 +114,9 @@ class _Forward(Collector):
         return self.source.collect()
 
 
-def scrape_registry(db: Database, clock: Callable[[], float] = time.time) -> CollectorRegistry:
+def scrape_registry(
+    read_gauges: GaugesReader, clock: Callable[[], float] = time.time
+) -> CollectorRegistry:
     """Everything a scrape returns: this process's (or all workers') counters and the rooms."""
     registry = CollectorRegistry(auto_describe=False)
     path = os.environ.get(MULTIPROC_ENV)
@@ -124,12 +124,12 @@ def scrape_registry(db: Database, clock: Callable[[], float] = time.time) -> Col
         MultiProcessCollector(registry, path)  # type: ignore[no-untyped-call]
     else:
         registry.register(_Forward(REGISTRY))
-    registry.register(RoomCollector(db, clock))
+    registry.register(RoomCollector(read_gauges, clock))
     return registry
 
 
-def render(db: Database, clock: Callable[[], float] = time.time) -> bytes:
-    return generate_latest(scrape_registry(db, clock))
+def render(read_gauges: GaugesReader, clock: Callable[[], float] = time.time) -> bytes:
+    return generate_latest(scrape_registry(read_gauges, clock))
 
 
 # -- serving set-up (in `opengroup serve`, before the workers start) ---------------------------
@@ -164,15 +164,18 @@ def parse_listen(value: str, default_host: str) -> tuple[str, int]:
     return host, int(port)
 
 
-def start_metrics_listener(config: Config) -> tuple[str, int] | None:
-    """Serve the metrics on `metrics_listen` from this (the supervising) process, if set."""
+def start_metrics_listener(
+    config: Config, read_gauges: Callable[[], GaugesReader]
+) -> tuple[str, int] | None:
+    """Serve the metrics on `metrics_listen` from this (the supervising) process, if set;
+    `read_gauges` opens the database only then."""
     if not config.metrics or not config.metrics_listen:
         return None
     from prometheus_client import start_http_server
 
     host, port = parse_listen(config.metrics_listen, config.host)
     try:
-        start_http_server(port, host, registry=scrape_registry(Database(config.sqlalchemy_url)))
+        start_http_server(port, host, registry=scrape_registry(read_gauges()))
     except OSError as error:
         raise ConfigError(
             f"metrics_listen: cannot listen on {host}:{port}: {error.strerror or error}"

@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
-from opengroup.store import stats as stats_store
+from opengroup.usecases import stats
 from opengroup.usecases.context import ServerContext
 from opengroup.web import metrics
 
@@ -26,8 +26,7 @@ def _ctx(request: Request) -> ServerContext:
 
 def database_answers(ctx: ServerContext) -> bool:
     try:
-        with ctx.db.read() as tx:
-            stats_store.ping(tx)
+        stats.check_database(ctx)
     except Exception as error:
         log.warning("health check: the database does not answer: %s", error)
         return False
@@ -45,7 +44,7 @@ async def metrics_endpoint(request: Request) -> Response:
     ctx = _ctx(request)
     if not ctx.config.metrics or ctx.config.metrics_listen:
         return PlainTextResponse("Not Found", status_code=404)
-    body = await run_in_threadpool(metrics.render, ctx.db, ctx.clock)
+    body = await run_in_threadpool(metrics.render, stats.gauges_reader(ctx.db), ctx.clock)
     return Response(body, media_type=metrics.CONTENT_TYPE, headers=NO_STORE)
 
 

@@ -19,9 +19,9 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
 from opengroup.rules.ids import is_valid_room_id
-from opengroup.store import rooms as room_store
-from opengroup.store.rooms import Room
+from opengroup.usecases import rooms as room_cases
 from opengroup.usecases.context import ServerContext
+from opengroup.usecases.rooms import Room
 
 PAGE_HEADERS = {
     "Content-Security-Policy": (
@@ -273,9 +273,7 @@ def index_html(ctx: ServerContext, request_base: str) -> str:
     site = site_for(ctx, request_base)
     rooms: list[RoomView] = []
     if site.list_rooms:
-        with ctx.db.read() as tx:
-            listed = room_store.list_rooms(tx)
-        rooms = [room_view(ctx, site, room) for room in listed]
+        rooms = [room_view(ctx, site, room) for room in room_cases.list_rooms(ctx)]
     return render_index(site, rooms)
 
 
@@ -285,8 +283,7 @@ def room_html(
     site = site_for(ctx, request_base)
     room = None
     if is_valid_room_id(room_id):
-        with ctx.db.read() as tx:
-            room = room_store.get_room(tx, room_id)
+        room = room_cases.find_room(ctx, room_id)
     if room is None:
         return 404, render_not_found(site, room_id)
     return 200, render_room(site, room_view(ctx, site, room), given_key)
@@ -295,8 +292,7 @@ def room_html(
 def room_image(ctx: ServerContext, room_id: str) -> tuple[bytes, str] | None:
     if not is_valid_room_id(room_id):
         return None
-    with ctx.db.read() as tx:
-        room = room_store.get_room(tx, room_id)
+    room = room_cases.find_room(ctx, room_id)
     if room is None or room.image_id is None:
         return None
     kind = image_type(ctx, room.image_id)

@@ -9,9 +9,8 @@ from opengroup.api.legacy.parsing import base64_field, json_object
 from opengroup.api.request import Call, Reply
 from opengroup.errors import NotFound
 from opengroup.rules.permissions import require_moderator
-from opengroup.store import files as file_store
-from opengroup.store import rooms as room_store
-from opengroup.store.rooms import Room
+from opengroup.usecases import rooms as room_cases
+from opengroup.usecases.rooms import Room
 
 
 def room_json(room: Room) -> Reply:
@@ -22,8 +21,7 @@ def room_json(room: Room) -> Reply:
 
 
 def list_rooms(call: Call) -> Reply:
-    with call.ctx.db.read() as tx:
-        return {"rooms": [room_json(room) for room in room_store.list_rooms(tx)]}
+    return {"rooms": [room_json(room) for room in room_cases.list_rooms(call.ctx)]}
 
 
 def get_room(call: Call) -> Reply:
@@ -52,7 +50,5 @@ def set_image(call: Call) -> Reply:
         require_moderator(actor)
     target = room_access.room
     content = base64_field(json_object(call.request), "file", ctx.config.max_file_size, "image")
-    file_store.replace_room_image(
-        ctx.db, ctx.blobs, target.id, content, actor.session_id, ctx.clock()
-    )
+    room_cases.set_room_image(ctx, target.id, content, actor.session_id)
     return {"room_id": target.id}

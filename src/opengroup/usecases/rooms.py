@@ -1,0 +1,80 @@
+"""Rooms: what the web pages show and what the operator (CLI) and moderators (API) change.
+
+Every door goes through these, so a room id or name the CLI accepts is one the API and the
+pages would accept too.
+"""
+
+from __future__ import annotations
+
+from opengroup.errors import BadInput
+from opengroup.rules.ids import check_new_room_id, check_room_name
+from opengroup.rules.limits import check_size
+from opengroup.store import files as file_store
+from opengroup.store import rooms as room_store
+from opengroup.store.rooms import Room, RoomSummary
+from opengroup.usecases.acting import Acting
+from opengroup.usecases.context import ServerContext
+
+__all__ = [
+    "Room",
+    "RoomSummary",
+    "create_room",
+    "delete_room",
+    "find_room",
+    "list_rooms",
+    "rename_room",
+    "room_summaries",
+    "set_room_image",
+]
+
+
+def list_rooms(ctx: ServerContext) -> list[Room]:
+    """Every room, by id."""
+    with ctx.db.read() as tx:
+        return room_store.list_rooms(tx)
+
+
+def find_room(ctx: ServerContext, room_id: str) -> Room | None:
+    """The room with this (already valid) id, or None."""
+    with ctx.db.read() as tx:
+        return room_store.get_room(tx, room_id)
+
+
+def room_summaries(ctx: ServerContext, active_since: float) -> list[RoomSummary]:
+    """Every room with its counts of messages, files and users active since `active_since`."""
+    with ctx.db.read() as tx:
+        return room_store.summarise_rooms(tx, active_since)
+
+
+def create_room(ctx: ServerContext, room_id: str, name: str) -> Room:
+    """400 for an id a client could not use or one of the server's own paths, a bad name, or
+    a room that exists already."""
+    room_id, name = check_new_room_id(room_id), check_room_name(name)
+    with ctx.db.write() as tx:
+        if room_store.get_room(tx, room_id):
+            raise BadInput(f"room {room_id!r} already exists")
+        return room_store.create_room(tx, room_id, name, ctx.clock())
+
+
+def rename_room(ctx: ServerContext, acting: Acting, name: str) -> Room:
+    name = check_room_name(name)
+    with ctx.db.write() as tx:
+        room = acting(tx)
+        room_store.rename_room(tx, room, name)
+    room.name = name
+    return room
+
+
+def set_room_image(ctx: ServerContext, room_id: str, content: bytes, uploader: str | None) -> int:
+    """Store `content` as the room's image (413 over max_file_size); the new file's id."""
+    check_size(len(content), ctx.config.max_file_size, "image")
+    return file_store.replace_room_image(ctx.db, ctx.blobs, room_id, content, uploader, ctx.clock())
+
+
+def delete_room(ctx: ServerContext, acting: Acting) -> tuple[Room, int]:
+    """Delete the room with everything in it; (the room, how many files were unlinked)."""
+    with ctx.db.write() as tx:
+        room = acting(tx)
+        file_ids = room_store.delete_room(tx, room)
+    ctx.blobs.unlink(file_ids)
+    return room, len(file_ids)
