@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from opengroup.cli import ops_commands
+from opengroup.cli import moderation_commands, ops_commands
 from opengroup.cli.common import (
     F,
     common_options,
@@ -25,10 +25,8 @@ from opengroup.cli.common import (
 )
 from opengroup.cli.db_commands import db
 from opengroup.config import SETTINGS
-from opengroup.rules.ids import parse_session_id
 from opengroup.runtime.allocator import tune_allocator
 from opengroup.runtime.bootstrap import open_context
-from opengroup.usecases import moderation
 from opengroup.usecases import rooms as room_cases
 from opengroup.usecases.acting import as_operator
 from opengroup.usecases.context import DAY
@@ -181,126 +179,6 @@ def rooms_delete(room_id: str, yes: bool, data_dir: str | None, config_file: str
 # -- moderators and bans ---------------------------------------------------------------------
 
 
-@main.group()
-def moderators() -> None:
-    """Add, remove and list moderators of a room or of every room (global)."""
-
-
-def _room_or_global(room_id: str | None, is_global: bool) -> str | None:
-    """The room a moderator command is about, or None for --global."""
-    if bool(room_id) == is_global:
-        fail("give either a ROOM or --global")
-    return room_id
-
-
-@moderators.command("add")
-@click.argument("session_id")
-@click.argument("room_id", required=False)
-@click.option("--global", "is_global", is_flag=True, help="Moderator of every room.")
-@common_options
-def moderators_add(
-    session_id: str,
-    room_id: str | None,
-    is_global: bool,
-    data_dir: str | None,
-    config_file: str | None,
-) -> None:
-    """Make a user a moderator. Example: opengroup moderators add 05ab…cd main"""
-    session_id = parse_session_id(session_id)
-    room_id = _room_or_global(room_id, is_global)
-    with server_context(data_dir, config_file) as ctx:
-        if room_id is None:
-            moderation.add_global_moderator(ctx, session_id)
-            where = "every room"
-        else:
-            where = moderation.add_moderator(ctx, as_operator(room_id), session_id).id
-    click.echo(f"{session_id} moderates {where}")
-
-
-@moderators.command("remove")
-@click.argument("session_id")
-@click.argument("room_id", required=False)
-@click.option("--global", "is_global", is_flag=True, help="Remove a global moderator.")
-@common_options
-def moderators_remove(
-    session_id: str,
-    room_id: str | None,
-    is_global: bool,
-    data_dir: str | None,
-    config_file: str | None,
-) -> None:
-    """Remove a moderator. Example: opengroup moderators remove 05ab…cd --global"""
-    session_id = parse_session_id(session_id)
-    room_id = _room_or_global(room_id, is_global)
-    with server_context(data_dir, config_file) as ctx:
-        removed = (
-            moderation.remove_global_moderator(ctx, session_id)
-            if room_id is None
-            else moderation.remove_moderator(ctx, as_operator(room_id), session_id)
-        )
-    where = room_id if room_id else "every room (global)"
-    click.echo(
-        f"{session_id} {'no longer moderates' if removed else 'was not a moderator of'} {where}"
-    )
-
-
-@moderators.command("list")
-@click.argument("room_id", required=False)
-@common_options
-def moderators_list(room_id: str | None, data_dir: str | None, config_file: str | None) -> None:
-    """List moderators: of one room (global ones included), or all of them."""
-    with server_context(data_dir, config_file) as ctx:
-        room = existing_room(ctx, room_id) if room_id else None
-        global_ids, per_room = moderation.all_moderators(ctx)
-    for session_id in global_ids:
-        click.echo(f"{session_id} global")
-    for listed_room, session_id in per_room:
-        if room is None or listed_room == room.id:
-            click.echo(f"{session_id} {listed_room}")
-
-
-@main.group()
-def bans() -> None:
-    """Ban, unban and list banned users of a room."""
-
-
-@bans.command("add")
-@click.argument("session_id")
-@click.argument("room_id")
-@common_options
-def bans_add(session_id: str, room_id: str, data_dir: str | None, config_file: str | None) -> None:
-    """Ban a user from a room. Example: opengroup bans add 05ab…cd main"""
-    session_id = parse_session_id(session_id)
-    with server_context(data_dir, config_file) as ctx:
-        room = moderation.ban(ctx, as_operator(room_id), session_id)
-    click.echo(f"{session_id} is banned from {room.id}")
-
-
-@bans.command("remove")
-@click.argument("session_id")
-@click.argument("room_id")
-@common_options
-def bans_remove(
-    session_id: str, room_id: str, data_dir: str | None, config_file: str | None
-) -> None:
-    """Lift a ban. Example: opengroup bans remove 05ab…cd main"""
-    session_id = parse_session_id(session_id)
-    with server_context(data_dir, config_file) as ctx:
-        removed = moderation.unban(ctx, as_operator(room_id), session_id)
-    click.echo(f"{session_id} {'is no longer' if removed else 'was not'} banned from {room_id}")
-
-
-@bans.command("list")
-@click.argument("room_id")
-@common_options
-def bans_list(room_id: str, data_dir: str | None, config_file: str | None) -> None:
-    """List the users banned from a room."""
-    with server_context(data_dir, config_file) as ctx:
-        banned = moderation.banned_members(ctx, as_operator(room_id))
-    for session_id in banned:
-        click.echo(session_id)
-
-
 # -- keys and URLs ---------------------------------------------------------------------------
 
 
@@ -336,6 +214,15 @@ def key(data_dir: str | None, config_file: str | None) -> None:
         click.echo(ctx.keys.public_hex)
 
 
-for command in (ops_commands.backup, ops_commands.restore, ops_commands.import_rust, db):
+for command in (
+    ops_commands.backup,
+    ops_commands.restore,
+    ops_commands.import_rust,
+    db,
+    moderation_commands.moderators,
+    moderation_commands.bans,
+    moderation_commands.users,
+):
     main.add_command(command)
+rooms.add_command(moderation_commands.rooms_perms)
 rooms.add_command(ops_commands.rooms_stats)

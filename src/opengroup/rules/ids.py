@@ -8,10 +8,13 @@ from ..errors import BadInput
 
 _ROOM_ID = re.compile(r"[0-9a-z_]{2,64}")
 _SESSION_ID = re.compile(r"05[0-9a-f]{64}")
+_BLINDED_ID = re.compile(r"15[0-9a-f]{64}")
 
 # Paths the server answers itself; a room with one of these ids could not have a join page.
 RESERVED_ROOM_IDS = frozenset(
     {"legacy", "loki", "oxen", "metrics", "health", "static", "rooms", "files", "openapi_json"}
+    # the modern API's root paths (SOGS-API.md 2.5)
+    | {"capabilities", "batch", "sequence", "room", "inbox", "outbox", "user", "favicon_ico"}
 )
 
 
@@ -37,14 +40,31 @@ def check_new_room_id(room_id: str) -> str:
     return room_id
 
 
+def _canonical_x25519(hex_key: str) -> bool:
+    """An X25519 key's top bit (bit 255) is clear: with it set, the same private key would
+    answer to a second Session ID, which could evade a ban of the first."""
+    return int(hex_key[-2:], 16) < 0x80
+
+
 def parse_session_id(value: object) -> str:
-    """`05` + 64 hex, compared case-insensitively, returned lowercase."""
+    """`05` + 64 hex, compared case-insensitively, returned lowercase; canonical."""
     if not isinstance(value, str):
         raise BadInput("invalid session id")
     lowered = value.lower()
-    if not _SESSION_ID.fullmatch(lowered):
+    if not _SESSION_ID.fullmatch(lowered) or not _canonical_x25519(lowered):
         raise BadInput("invalid session id")
     return lowered
+
+
+def parse_user_id(value: object) -> str:
+    """A Session ID (05) or a blinded id (15): `05`/`15` + 64 hex, returned lowercase."""
+    if isinstance(value, str) and value.lower().startswith("15"):
+        lowered = value.lower()
+        if _BLINDED_ID.fullmatch(lowered):
+            return lowered
+    elif isinstance(value, str) and _SESSION_ID.fullmatch(value.lower()):
+        return parse_session_id(value)
+    raise BadInput("invalid session id: expected 05 or 15 followed by 64 hex digits")
 
 
 def check_room_name(name: str) -> str:

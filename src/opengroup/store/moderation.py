@@ -360,3 +360,24 @@ def rooms_moderated(tx: Tx, root: str, *, admin: bool) -> list[str]:
     if admin:
         query = query.where(moderators.c.admin.is_(True))
     return sorted(tx.execute(query).scalars())
+
+
+def global_grants(tx: Tx) -> list[tuple[str, str, bool, bool]]:
+    """(root, named_as, admin, visible) of every global moderator, by root."""
+    columns = global_moderators.c
+    rows = tx.execute(
+        select(columns.session_id, columns.named_as, columns.admin, columns.visible).order_by(
+            columns.session_id
+        )
+    )
+    return [(r[0], r[1], bool(r[2]), bool(r[3])) for r in rows]
+
+
+def blinded_id_of(tx: Tx, root: str) -> str | None:
+    """The 15 id this person has signed with here, if any."""
+    return tx.execute(
+        select(users.c.session_id)
+        .where(users.c.root == root, users.c.session_id.like("15%"))
+        .order_by(users.c.session_id)
+        .limit(1)
+    ).scalar()

@@ -62,3 +62,34 @@ def moderate_override(
             return rows
         root = target_of(ctx, session_id).root
         return [row for row in rows if row.root == root]
+
+
+def room_defaults(tx: Tx, room: Room) -> dict[str, bool]:
+    info = room_store.get_room_info(tx, room.id)
+    assert info is not None
+    return {
+        "read": info.default_read,
+        "accessible": info.default_accessible,
+        "write": info.default_write,
+        "upload": info.default_upload,
+    }
+
+
+def operator_user_override(
+    ctx: ServerContext,
+    room: Room,
+    session_id: str,
+    change: Override,
+    duration: float | None,
+    cleared: frozenset[str] = frozenset(),
+) -> Override:
+    """The operator (CLI) sets one user's override in a room."""
+    with ctx.db.write() as tx:
+        return set_user_override(ctx, tx, room, session_id, change, duration, cleared)
+
+
+def operator_room_defaults(ctx: ServerContext, room: Room, change: Override) -> dict[str, bool]:
+    """The operator (CLI) sets a room's defaults; the defaults after the change."""
+    with ctx.db.write() as tx:
+        set_defaults(ctx, tx, room, change)
+        return room_defaults(tx, room)
