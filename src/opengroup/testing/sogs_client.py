@@ -47,11 +47,15 @@ class SogsClient:
         transport: Transport = "v4",
         enc_type: EncType = EncType.AES_GCM,
         timeout: float = 30,
+        keep_alive: bool = True,
     ) -> None:
+        """`keep_alive=False`: a new connection per request (with several server processes,
+        consecutive requests then land on different ones)."""
         self.server_pk = server_pk
         self.transport = transport
         self.enc_type = enc_type
-        self.http = httpx.Client(base_url=base_url, timeout=timeout)
+        limits = httpx.Limits() if keep_alive else httpx.Limits(max_keepalive_connections=0)
+        self.http = httpx.Client(base_url=base_url, timeout=timeout, limits=limits)
 
     def close(self) -> None:
         self.http.close()
