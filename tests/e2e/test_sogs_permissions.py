@@ -103,3 +103,33 @@ def test_bad_override_bodies(
     assert (
         sogs.post(f"/room/{room}/permissions/{user.session_id}", body, user=moderator).code == 400
     )
+
+
+def test_an_announcement_room_set_up_with_the_cli(server: Server, sogs: SogsClient) -> None:
+    room = server.new_room("News")
+    assert "-write" in server.cli("rooms", "perms", room, "-w")
+    member, moderator, granted = (BlindedUser.generate() for _ in range(3))
+    server.add_moderator(moderator.session_id, room)
+    legacy = legacy_member(server, room, member)
+    assert post_code(sogs, room, member) == 403
+    assert status(legacy.try_post_message(os.urandom(10))) == 403
+    assert post_code(sogs, room, moderator) == 201
+    poll = sogs.get(f"/room/{room}/pollInfo/0", user=member).json
+    assert (poll["read"], poll["write"]) == (True, False)
+    # A per-user grant, given as the 05 id, holds for the 15 id.
+    assert "+write" in server.cli("users", "perms", granted.session_id, room, "+w")
+    assert post_code(sogs, room, granted) == 201
+    server.cli("users", "perms", granted.session_id, room, "=w")
+    assert post_code(sogs, room, granted) == 403
+
+
+def test_a_cli_read_only_override_ends_at_its_time(
+    server: Server, sogs: SogsClient, room: str
+) -> None:
+    user = BlindedUser.generate()
+    server.cli("users", "perms", user.blinded_id(sogs.server_pk), room, "-w", "--for", "1s")
+    assert post_code(sogs, room, user) == 403
+    deadline = time.time() + 30
+    while post_code(sogs, room, user) == 403:
+        assert time.time() < deadline, "the override did not end"
+        time.sleep(1)
