@@ -37,6 +37,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("rate_limit_seconds", 16, "Length of the rate-limit window in seconds."),
     Setting("max_file_size", 10_000_000, "Largest file upload, in decoded bytes."),
     Setting("file_expiry_days", 15, "Days before an uploaded file expires (room images never do)."),
+    Setting(
+        "upload_unattached_seconds",
+        3600,
+        "Modern API: seconds an upload lives unless a post attaches it or it becomes the image.",
+    ),
     Setting("token_expiry_days", 7, "Days without use before an auth token expires."),
     Setting("verify_signatures", True, "Reject posted messages whose signature is invalid."),
     Setting("max_message_size", 65536, "Largest message, in decoded bytes of data."),
@@ -58,6 +63,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("access_log", False, "Log one line per request."),
     Setting("server_name", "", "Name shown on the web page; empty: the host name of the server."),
     Setting("web_index", True, "List the rooms on the web page at /; room pages work either way."),
+    Setting(
+        "web_show_recent",
+        False,
+        "Room pages show the newest messages as text (rooms anyone may read only).",
+    ),
     Setting("metrics", True, "Serve Prometheus metrics (at /metrics, or at metrics_listen)."),
     Setting("metrics_listen", "", "HOST:PORT to serve /metrics on instead of the main port."),
 )
@@ -79,6 +89,7 @@ class Config:
     rate_limit_seconds: int = DEFAULTS["rate_limit_seconds"]
     max_file_size: int = DEFAULTS["max_file_size"]
     file_expiry_days: float = DEFAULTS["file_expiry_days"]
+    upload_unattached_seconds: float = DEFAULTS["upload_unattached_seconds"]
     token_expiry_days: float = DEFAULTS["token_expiry_days"]
     verify_signatures: bool = DEFAULTS["verify_signatures"]
     max_message_size: int = DEFAULTS["max_message_size"]
@@ -96,6 +107,7 @@ class Config:
     access_log: bool = DEFAULTS["access_log"]
     server_name: str = DEFAULTS["server_name"]
     web_index: bool = DEFAULTS["web_index"]
+    web_show_recent: bool = DEFAULTS["web_show_recent"]
     metrics: bool = DEFAULTS["metrics"]
     metrics_listen: str = DEFAULTS["metrics_listen"]
 

@@ -27,6 +27,7 @@ from opengroup.cli.db_commands import db
 from opengroup.config import SETTINGS
 from opengroup.rules.ids import check_new_room_id, check_room_name, parse_session_id
 from opengroup.rules.limits import check_size
+from opengroup.rules.room_text import clean_description
 from opengroup.runtime.allocator import tune_allocator
 from opengroup.runtime.bootstrap import open_context
 from opengroup.store import files as file_store
@@ -34,6 +35,7 @@ from opengroup.store import moderation as moderation_store
 from opengroup.store import rooms as room_store
 from opengroup.store.rooms import Room
 from opengroup.usecases.context import DAY, ServerContext
+from opengroup.usecases.room_settings import describe_room
 
 
 @click.group()
@@ -138,10 +140,13 @@ def rooms_list(data_dir: str | None, config_file: str | None) -> None:
     """List rooms: id, name, messages, files, users active in the last 7 days."""
     with server_context(data_dir, config_file) as ctx, ctx.db.read() as tx:
         summaries = room_store.summarise_rooms(tx, ctx.clock() - 7 * DAY)
-    click.echo(f"{'ID':<24} {'NAME':<32} {'MESSAGES':>9} {'FILES':>6} {'ACTIVE':>7}")
+    click.echo(f"{'ID':<24} {'NAME':<32} {'MESSAGES':>9} {'FILES':>6} {'ACTIVE':>7}  DESCRIPTION")
     for s in summaries:
+        # One line per room: a description's newlines and tabs are shown as spaces.
+        described = " ".join((s.description or "").split())
         click.echo(
             f"{s.room.id:<24} {s.room.name:<32} {s.messages:>9} {s.files:>6} {s.active_users:>7}"
+            f"  {described}".rstrip()
         )
 
 
@@ -159,6 +164,25 @@ def rooms_rename(room_id: str, name: str, data_dir: str | None, config_file: str
     click.echo(f"renamed room {room.id} to {name!r}")
 
 
+@rooms.command("describe")
+@click.argument("room_id")
+@click.argument("text")
+@common_options
+def rooms_describe(room_id: str, text: str, data_dir: str | None, config_file: str | None) -> None:
+    """Set a room's description ("" removes it).
+
+    Example: opengroup rooms describe main "Questions welcome; be kind."
+    """
+    description = clean_description(text)
+    with server_context(data_dir, config_file) as ctx:
+        room = existing_room(ctx, room_id)
+        describe_room(ctx, room, description)
+    if description is None:
+        click.echo(f"removed the description of room {room.id}")
+    else:
+        click.echo(f"set the description of room {room.id}")
+
+
 @rooms.command("set-image")
 @click.argument("room_id")
 @click.argument("image", type=click.Path(dir_okay=False))
@@ -171,7 +195,10 @@ def rooms_set_image(
         room = existing_room(ctx, room_id)
         content = Path(image).read_bytes()
         check_size(len(content), ctx.config.max_file_size, "image")
-        file_store.replace_room_image(ctx.db, ctx.blobs, room.id, content, None, ctx.clock())
+        file_store.replace_room_image(
+            ctx.db, ctx.blobs, room.id, content, None, ctx.clock(),
+            previous_expiry_seconds=ctx.config.file_expiry_days * DAY,
+        )  # fmt: skip
     click.echo(f"set the image of room {room.id} ({len(content)} bytes)")
 
 

@@ -12,6 +12,7 @@ from opengroup.rules.permissions import require_moderator
 from opengroup.store import files as file_store
 from opengroup.store import rooms as room_store
 from opengroup.store.rooms import Room
+from opengroup.usecases.context import DAY
 
 
 def room_json(room: Room) -> Reply:
@@ -53,6 +54,7 @@ def set_image(call: Call) -> Reply:
     target = room_access.room
     content = base64_field(json_object(call.request), "file", ctx.config.max_file_size, "image")
     file_store.replace_room_image(
-        ctx.db, ctx.blobs, target.id, content, actor.session_id, ctx.clock()
-    )
+        ctx.db, ctx.blobs, target.id, content, actor.session_id, ctx.clock(),
+        previous_expiry_seconds=ctx.config.file_expiry_days * DAY,
+    )  # fmt: skip
     return {"room_id": target.id}

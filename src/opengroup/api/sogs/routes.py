@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from opengroup.api.request import ApiRequest, Call
 from opengroup.api.routing import Route, Router
-from opengroup.api.sogs import batch, capabilities, inbox, messages, rooms
+from opengroup.api.sogs import batch, capabilities, files, inbox, messages, pins, rooms
 from opengroup.api.sogs.replies import Created, Raw, SogsReply, json_reply, text_reply
 from opengroup.crypto.request_auth import SogsAuthError
 from opengroup.usecases.context import ServerContext
@@ -27,6 +27,7 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "sequence", _sequence, writes=True),
     Route("GET", "rooms", rooms.list_rooms),
     Route("GET", "room/{room}", rooms.get_room),
+    Route("PUT", "room/{room}", rooms.update_room, writes=True),
     Route("GET", "room/{room}/pollInfo/{info_updates}", rooms.poll_info),
     Route("GET", "room/{room}/messages/since/{seqno}", messages.since),
     Route("GET", "room/{room}/messages/recent", messages.recent),
@@ -35,6 +36,12 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "room/{room}/message", messages.post, writes=True),
     Route("PUT", "room/{room}/message/{id}", messages.edit, writes=True),
     Route("DELETE", "room/{room}/message/{id}", messages.delete, writes=True),
+    Route("POST", "room/{room}/pin/{id}", pins.pin, writes=True),
+    Route("POST", "room/{room}/unpin/all", pins.unpin_all, writes=True),
+    Route("POST", "room/{room}/unpin/{id}", pins.unpin, writes=True),
+    Route("POST", "room/{room}/file", files.upload, heavy=True, writes=True),
+    Route("GET", "room/{room}/file/{id}", files.download, heavy=True),
+    Route("GET", "room/{room}/file/{id}/{name:path}", files.download, heavy=True),
     Route("POST", "inbox/{session_id}", inbox.send, writes=True),
     Route("GET", "inbox", inbox.inbox),
     Route("GET", "inbox/since/{id}", inbox.inbox_since),
