@@ -237,11 +237,13 @@ def _room_or_global(ctx: ServerContext, room_id: str | None, is_global: bool) ->
 @click.argument("session_id")
 @click.argument("room_id", required=False)
 @click.option("--global", "is_global", is_flag=True, help="Moderator of every room.")
+@click.option("--admin", is_flag=True, help="An admin: may also edit the room and pin.")
 @common_options
 def moderators_add(
     session_id: str,
     room_id: str | None,
     is_global: bool,
+    admin: bool,
     data_dir: str | None,
     config_file: str | None,
 ) -> None:
@@ -250,11 +252,16 @@ def moderators_add(
     with server_context(data_dir, config_file) as ctx:
         room = _room_or_global(ctx, room_id, is_global)
         with ctx.db.write() as tx:
-            if room is None:
+            if admin and room is None:
+                moderation_store.grant_global_moderator(tx, session_id, session_id, admin=True)
+            elif admin and room is not None:
+                moderation_store.grant_moderator(tx, room, session_id, session_id, admin=True)
+            elif room is None:
                 moderation_store.add_global_moderator(tx, session_id)
             else:
                 moderation_store.add_moderator(tx, room, session_id)
-    click.echo(f"{session_id} moderates {room.id if room else 'every room'}")
+    role = "administers" if admin else "moderates"
+    click.echo(f"{session_id} {role} {room.id if room else 'every room'}")
 
 
 @moderators.command("remove")
