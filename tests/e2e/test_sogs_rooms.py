@@ -182,3 +182,26 @@ def test_cli_description_reaches_the_modern_room(sogs: SogsClient, server: Serve
     known = room_info(sogs, room, reader)["info_updates"]
     server.cli("rooms", "describe", room, "Set by the operator")
     assert poll(sogs, room, reader, known)["details"]["description"] == "Set by the operator"
+
+
+def test_desktops_image_change_inside_a_batch(sogs: SogsClient, server: Server) -> None:
+    """D17 obs.: upload the image, then `PUT /room/R {"image": id}` as a /batch item."""
+    room = server.new_room()
+    admin, member = new_admin(server, room), BlindedUser.generate()
+    known = room_info(sogs, room, member)["info_updates"]
+    image = upload_id(sogs, room, admin, b"\x89PNG desktop image")
+    reply = sogs.batch(
+        [
+            {"method": "PUT", "path": f"/room/{room}", "json": {"image": image}},
+            {
+                "method": "PUT",
+                "path": f"/room/{room}",
+                "json": {"name": "Renamed", "description": "d"},
+            },
+        ],
+        user=admin,
+    )
+    assert reply.code == 200, reply.text
+    assert [item["code"] for item in reply.json] == [200, 200]
+    details = poll(sogs, room, member, known)["details"]
+    assert (details["image_id"], details["name"], details["description"]) == (image, "Renamed", "d")
