@@ -49,6 +49,10 @@ class Config:
     file_expiry_days: float = setting(
         15, "Days before an uploaded file expires (room images never do)."
     )
+    upload_unattached_seconds: float = setting(
+        3600,
+        "Modern API: seconds an upload lives unless a post attaches it or it becomes the image.",
+    )
     token_expiry_days: float = setting(7, "Days without use before an auth token expires.")
     verify_signatures: bool = setting(True, "Reject posted messages whose signature is invalid.")
     max_message_size: int = setting(65536, "Largest message, in decoded bytes of data.")
@@ -79,6 +83,9 @@ class Config:
     )
     web_index: bool = setting(
         True, "List the rooms on the web page at /; room pages work either way."
+    )
+    web_show_recent: bool = setting(
+        False, "Room pages show the newest messages as text (rooms anyone may read only)."
     )
     metrics: bool = setting(True, "Serve Prometheus metrics (at /metrics, or at metrics_listen).")
     metrics_listen: str = setting("", "HOST:PORT to serve /metrics on instead of the main port.")

@@ -5,6 +5,7 @@
     ├── Unauthenticated   401      token missing, unknown or expired: clients re-authenticate
     ├── Forbidden         403      valid token, not allowed (banned, not a moderator)
     ├── NotFound          404      unknown room, message or file
+    ├── NotAcceptable     406      modern API: a room image that is no file of the room
     ├── TooLarge          413      body or file over its limit
     ├── RateLimited       429      too many posts
     ├── StorageBusy       503      the writers' lock was not free within its bound: retry
@@ -46,6 +47,12 @@ class NotFound(OpenGroupError):
     reason = "not found"
 
 
+class NotAcceptable(OpenGroupError):
+    """Only the modern API answers 406 (SOGS-API.md 7.2): legacy clients never see it."""
+
+    reason = "not acceptable"
+
+
 class TooLarge(OpenGroupError):
     reason = "too large"
 
@@ -78,6 +85,7 @@ ERROR_STATUS: dict[type[OpenGroupError], int] = {
     Unauthenticated: 401,
     Forbidden: 403,
     NotFound: 404,
+    NotAcceptable: 406,
     TooLarge: 413,
     RateLimited: 429,
     StorageBusy: 503,

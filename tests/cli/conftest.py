@@ -110,21 +110,24 @@ class ListedRoom:
     messages: int
     files: int
     active: int
+    description: str = ""
 
 
-_ROW = re.compile(r"^(\S+)\s+(.*?)\s+(\d+)\s+(\d+)\s+(\d+)$")
+_ROW = re.compile(r"^(\S+)\s+(.*?)\s+(\d+)\s+(\d+)\s+(\d+)(?:  (.*))?$")
 
 
 def parse_rooms_list(stdout: str) -> dict[str, ListedRoom]:
     lines = stdout.splitlines()
     assert lines, "no header"
-    assert lines[0].split() == ["ID", "NAME", "MESSAGES", "FILES", "ACTIVE"], lines[0]
+    assert lines[0].split() == ["ID", "NAME", "MESSAGES", "FILES", "ACTIVE", "DESCRIPTION"]
     rooms = {}
     for line in lines[1:]:
         match = _ROW.match(line.strip())
         assert match, f"unparseable rooms list line {line!r}"
-        room_id, name, messages, files, active = match.groups()
-        rooms[room_id] = ListedRoom(room_id, name, int(messages), int(files), int(active))
+        room_id, name, messages, files, active, description = match.groups()
+        rooms[room_id] = ListedRoom(
+            room_id, name, int(messages), int(files), int(active), description or ""
+        )
     return rooms
 
 

@@ -1,4 +1,4 @@
-"""`opengroup rooms add | list | rename | set-image | delete`."""
+"""`opengroup rooms add | list | rename | describe | set-image | delete`."""
 
 from __future__ import annotations
 
@@ -39,6 +39,35 @@ def test_add_and_list(data_dir: Path) -> None:
         0,
     )
     assert listed["main"].name == "Main"
+
+
+def test_describe_shows_in_the_list_and_moves_info_updates(initialised: Path) -> None:
+    def info_updates() -> int:
+        return int(query(initialised, "SELECT info_updates FROM rooms WHERE id = 'main'")[0][0])
+
+    before = info_updates()
+    done = ok(og("rooms", "describe", "main", "Say hi\tto  everyone\nhere", data_dir=initialised))
+    assert "main" in done.stdout
+    stored = query(initialised, "SELECT description FROM rooms WHERE id = 'main'")
+    assert stored == [("Say hi\tto  everyone\nhere",)]
+    assert info_updates() == before + 1
+    listed = parse_rooms_list(ok(og("rooms", "list", data_dir=initialised)).stdout)
+    assert listed["main"].description == "Say hi to everyone here"  # one line per room
+    ok(og("rooms", "describe", "main", "", data_dir=initialised))
+    assert query(initialised, "SELECT description FROM rooms WHERE id = 'main'") == [(None,)]
+    assert (
+        parse_rooms_list(ok(og("rooms", "list", data_dir=initialised)).stdout)["main"].description
+        == ""
+    )
+    assert info_updates() == before + 2
+
+
+def test_describe_errors_change_nothing(initialised: Path) -> None:
+    before = table_rows(initialised)
+    assert_usage_error(og("rooms", "describe", "nosuchroom", "text", data_dir=initialised))
+    assert_usage_error(og("rooms", "describe", "Bad-Id", "text", data_dir=initialised))
+    assert_usage_error(og("rooms", "describe", "main", "x" * 5000, data_dir=initialised))
+    assert table_rows(initialised) == before
 
 
 def test_add_existing_room_changes_nothing(initialised: Path) -> None:
@@ -156,15 +185,20 @@ def test_set_image_is_served(tmp_path: Path, server: RunningServer) -> None:
             assert base64.b64decode(reply["result"]) == content
             room = og_client.get_room("pictured")["room"]
             assert room["image_id"], room
-    # A second image replaces the first, on disk too.
+    # A second image replaces the first; the first then expires as an ordinary file would
+    # (SOGS-API.md 9: upload time + file_expiry_days), the new one never.
     old_files = set(os.listdir(server.data_dir / "files"))
     image.write_bytes(b"second image")
     ok(server.cli("rooms", "set-image", "pictured", str(image)))
     with client(server) as og_client:
         reply = og_client.request("GET", "rooms/pictured/image")
         assert base64.b64decode(reply["result"]) == b"second image"
-    assert len(set(os.listdir(server.data_dir / "files")) - old_files) == 1
-    assert len(old_files - set(os.listdir(server.data_dir / "files"))) == 1
+    new_files = set(os.listdir(server.data_dir / "files")) - old_files
+    assert len(new_files) == 1
+    expiries = dict(query(server.data_dir, "SELECT id, expires_at FROM files"))
+    assert expiries[int(new_files.pop())] is None
+    first = int(room["image_id"])
+    assert expiries[first] is not None
 
 
 ROOM_TABLES = ("messages", "deletions", "moderators", "bans", "tokens", "user_activity", "files")

@@ -177,6 +177,9 @@ class Server:
     def add_moderator(self, session_id: str, room: str | None = None) -> None:
         self.cli("moderators", "add", session_id, *([room] if room else ["--global"]))
 
+    def add_admin(self, session_id: str, room: str) -> None:
+        self.cli("moderators", "add", session_id, room, "--admin")
+
     def ban(self, session_id: str, room: str) -> None:
         self.cli("bans", "add", session_id, room)
 

@@ -25,11 +25,13 @@ from opengroup.cli.common import (
 )
 from opengroup.cli.db_commands import db
 from opengroup.config import SETTINGS
+from opengroup.rules.room_text import clean_description
 from opengroup.runtime.allocator import tune_allocator
 from opengroup.runtime.bootstrap import open_context
 from opengroup.usecases import rooms as room_cases
 from opengroup.usecases.acting import as_operator
 from opengroup.usecases.context import DAY
+from opengroup.usecases.room_settings import describe_room
 
 
 @click.group()
@@ -130,10 +132,13 @@ def rooms_list(data_dir: str | None, config_file: str | None) -> None:
     """List rooms: id, name, messages, files, users active in the last 7 days."""
     with server_context(data_dir, config_file) as ctx:
         summaries = room_cases.room_summaries(ctx, ctx.clock() - 7 * DAY)
-    click.echo(f"{'ID':<24} {'NAME':<32} {'MESSAGES':>9} {'FILES':>6} {'ACTIVE':>7}")
+    click.echo(f"{'ID':<24} {'NAME':<32} {'MESSAGES':>9} {'FILES':>6} {'ACTIVE':>7}  DESCRIPTION")
     for s in summaries:
+        # One line per room: a description's newlines and tabs are shown as spaces.
+        described = " ".join((s.description or "").split())
         click.echo(
             f"{s.room.id:<24} {s.room.name:<32} {s.messages:>9} {s.files:>6} {s.active_users:>7}"
+            f"  {described}".rstrip()
         )
 
 
@@ -146,6 +151,25 @@ def rooms_rename(room_id: str, name: str, data_dir: str | None, config_file: str
     with server_context(data_dir, config_file) as ctx:
         room = room_cases.rename_room(ctx, as_operator(room_id), name)
     click.echo(f"renamed room {room.id} to {room.name!r}")
+
+
+@rooms.command("describe")
+@click.argument("room_id")
+@click.argument("text")
+@common_options
+def rooms_describe(room_id: str, text: str, data_dir: str | None, config_file: str | None) -> None:
+    """Set a room's description ("" removes it).
+
+    Example: opengroup rooms describe main "Questions welcome; be kind."
+    """
+    description = clean_description(text)
+    with server_context(data_dir, config_file) as ctx:
+        room = existing_room(ctx, room_id)
+        describe_room(ctx, room, description)
+    if description is None:
+        click.echo(f"removed the description of room {room.id}")
+    else:
+        click.echo(f"set the description of room {room.id}")
 
 
 @rooms.command("set-image")

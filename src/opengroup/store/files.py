@@ -21,6 +21,7 @@ from sqlalchemy import delete, func, insert, select
 
 from ..errors import NotFound, StorageFailure
 from .database import Database, Tx
+from .file_lifetimes import release_previous_image
 from .rooms import Room, get_room, set_room_image
 from .schema import files
 
@@ -36,6 +37,8 @@ class FileRecord:
     room_pk: int
     size: int
     expires_at: float | None
+    filename: str | None = None  # as given at upload (modern API), if any
+    created_at: float = 0.0
 
 
 class BlobStore:
@@ -106,6 +109,7 @@ def store_file(
     uploader: str | None,
     now: float,
     expires_at: float | None,
+    filename: str | None = None,
 ) -> int:
     """Write the bytes and their row atomically; returns the new file id."""
     temp = blobs.write_temp(content)
@@ -121,6 +125,7 @@ def store_file(
                     uploader=uploader,
                     created_at=now,
                     expires_at=expires_at,
+                    filename=filename,
                 )
             )
             blobs.publish(temp, file_id)
@@ -141,10 +146,17 @@ def _unused_file_id(tx: Tx) -> int:
 
 
 def get_file(tx: Tx, room: Room, file_id: int, now: float) -> FileRecord | None:
+    """The file `file_id` of this room, unless it has expired (404 at once, before any
+    cleaner has run: SOGS-API.md 9)."""
     row = tx.execute(
-        select(files.c.id, files.c.room_pk, files.c.size, files.c.expires_at).where(
-            files.c.id == file_id, files.c.room_pk == room.pk
-        )
+        select(
+            files.c.id,
+            files.c.room_pk,
+            files.c.size,
+            files.c.expires_at,
+            files.c.filename,
+            files.c.created_at,
+        ).where(files.c.id == file_id, files.c.room_pk == room.pk)
     ).first()
     record = FileRecord(*row) if row else None
     if record and record.expires_at is not None and record.expires_at <= now:
@@ -193,14 +205,24 @@ def prune_expired_files(db: Database, blobs: BlobStore, now: float | None = None
 
 
 def replace_room_image(
-    db: Database, blobs: BlobStore, room_id: str, content: bytes, uploader: str | None, now: float
+    db: Database,
+    blobs: BlobStore,
+    room_id: str,
+    content: bytes,
+    uploader: str | None,
+    now: float,
+    *,
+    previous_expiry_seconds: float | None = None,
 ) -> int:
-    """Store `content` as the room's image (never expiring) and drop the previous image."""
+    """Store `content` as the room's image (never expiring). The previous image is dropped at
+    once, or, given `previous_expiry_seconds`, expires as an ordinary file (SOGS-API.md 9: a
+    post may still show it)."""
     with db.read() as tx:
         room = get_room(tx, room_id)
     if room is None:
         raise NotFound("no such room")
     file_id = store_file(db, blobs, room, content, uploader, now, None)
+    dropped: list[int] = []
     try:
         with db.write() as tx:
             current = get_room(tx, room_id)
@@ -208,13 +230,15 @@ def replace_room_image(
                 raise NotFound("no such room")
             set_room_image(tx, current, file_id)
             previous = current.image_id
-            if previous is not None:
+            if previous is not None and previous_expiry_seconds is None:
                 delete_file_rows(tx, [previous])
+                dropped.append(previous)
+            elif previous is not None:
+                release_previous_image(tx, current, previous, previous_expiry_seconds or 0.0)
     except BaseException:
         with contextlib.suppress(Exception), db.write() as tx:
             delete_file_rows(tx, [file_id])
         blobs.unlink([file_id])
         raise
-    if previous is not None:
-        blobs.unlink([previous])
+    blobs.unlink(dropped)
     return file_id

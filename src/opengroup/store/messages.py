@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 from .counters import lock_room, take_message_id, take_seqnos
 from .database import RawTx, Tx, as_raw
+from .file_lifetimes import expire_files_of_deleted
+from .pins import remove_pins_of_deleted
 from .reactions import delete_for_messages as delete_reactions_of
 from .rooms import Room
 
@@ -197,4 +199,12 @@ def delete_messages(
         [(room.pk, d.id, d.message_id) for d in made],
     )
     delete_reactions_of(rtx, room, live)
+    forget_deleted(rtx, room, live, when)
     return made
+
+
+def forget_deleted(rtx: RawTx, room: Room, message_ids: Sequence[int], now: float) -> None:
+    """What goes with a deleted message (SOGS-API.md 7.3): its files expire at once (the room
+    image excepted), its pin is removed."""
+    expire_files_of_deleted(rtx, room, message_ids, now)
+    remove_pins_of_deleted(rtx, room, message_ids)

@@ -40,6 +40,7 @@ class RoomSummary:
     messages: int
     files: int
     active_users: int
+    description: str | None = None
 
 
 _ROOM_COLUMNS = (rooms.c.pk, rooms.c.id, rooms.c.name, rooms.c.image_id)
@@ -175,9 +176,11 @@ def summarise_rooms(tx: Tx, active_since: float) -> list[RoomSummary]:
         .where(user_activity.c.room_pk == rooms.c.pk, user_activity.c.last_active >= active_since)
         .scalar_subquery()
     )
-    query = select(*_ROOM_COLUMNS, message_count, file_count, active_count).order_by(rooms.c.id)
+    query = select(
+        *_ROOM_COLUMNS, message_count, file_count, active_count, rooms.c.description
+    ).order_by(rooms.c.id)
     return [
-        RoomSummary(Room(*row[:4]), int(row[4]), int(row[5]), int(row[6]))
+        RoomSummary(Room(*row[:4]), int(row[4]), int(row[5]), int(row[6]), row[7])
         for row in tx.execute(query)
     ]
 

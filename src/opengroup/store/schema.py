@@ -226,9 +226,24 @@ files = Table(
     Column("uploader", String(66), nullable=True),
     Column("created_at", Float, nullable=False),
     Column("expires_at", Float, nullable=True),
+    # The name given at upload (modern API, Content-Disposition); never used on disk.
+    Column("filename", Text, nullable=True),
+    # The message that lists it (SOGS-API.md 7.3 `files`); None: not attached.
+    Column("message_id", BigInteger, nullable=True),
     Index("ix_files_room", "room_pk"),
     Index("ix_files_expiry", "expires_at"),
     Index("ix_files_uploads", "room_pk", "uploader", "created_at"),
+    Index("ix_files_message", "room_pk", "message_id"),
+)
+
+# Pinned messages (SOGS-API.md 7.5), shown oldest pin first; a re-pin moves to the end.
+pinned_messages = Table(
+    "pinned_messages",
+    metadata,
+    Column("room_pk", Integer, _room_fk(), primary_key=True),
+    Column("message_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("pinned_at", Float, nullable=False),
+    Column("pinned_by", String(66), nullable=False),
 )
 
 # Facts about this server's database, e.g. whether first-start set-up has run.

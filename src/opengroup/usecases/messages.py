@@ -15,6 +15,7 @@ from opengroup.store.database import RawTx, Tx
 from opengroup.store.message_rows import MessageRow
 from opengroup.store.rooms import Room
 from opengroup.usecases.context import ServerContext
+from opengroup.usecases.files import attach_uploads
 from opengroup.usecases.identity import SignedUser, root_of
 from opengroup.usecases.reactions import EmojiSummary, summaries
 from opengroup.usecases.room_access import (
@@ -134,9 +135,11 @@ def post(
         view = find_room(ctx, tx, token, signer)
         require_write(view)
         _check_rate(ctx, tx, view, signer)
-        return message_rows.insert_post(
+        posted = message_rows.insert_post(
             tx, view.info.room, signer.session_id, ctx.clock(), data, signature
         )
+        attach_uploads(ctx, tx, view.info.room, signer, posted.id, files)
+        return posted
 
 
 def edit(
@@ -163,6 +166,7 @@ def edit(
         edited = message_rows.edit_message(tx, room, message_id, data, signature, ctx.clock())
         if edited is None:
             raise NotFound("no such message")
+        attach_uploads(ctx, tx, room, signer, message_id, files)
         return edited
 
 

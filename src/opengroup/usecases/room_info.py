@@ -3,13 +3,15 @@ pollInfo, for one caller."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from opengroup.store import Tx
 from opengroup.store import auth as activity_store
 from opengroup.store import moderation as moderation_store
+from opengroup.store import pins as pin_store
 from opengroup.store import rooms as room_store
 from opengroup.store.moderation import ModeratorGrant
+from opengroup.store.pins import Pin
 from opengroup.usecases.context import ServerContext
 from opengroup.usecases.identity import SignedUser
 from opengroup.usecases.room_access import (
@@ -28,12 +30,15 @@ class RoomDetails:
     view: RoomView
     active_users: int
     moderators: list[ModeratorGrant]
+    pins: list[Pin] = field(default_factory=list)  # oldest pin first
 
 
 def _details(ctx: ServerContext, tx: Tx, view: RoomView) -> RoomDetails:
     room = view.info.room
     active = activity_store.count_active_users(tx, room, ctx.clock() - ACTIVE_USERS_CUTOFF)
-    return RoomDetails(view, active, moderation_store.list_moderators(tx, room))
+    details = RoomDetails(view, active, moderation_store.list_moderators(tx, room))
+    details.pins = pin_store.list_pins(tx, room)
+    return details
 
 
 def room(ctx: ServerContext, token: str, user: SignedUser | None) -> RoomDetails:

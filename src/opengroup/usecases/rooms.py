@@ -10,10 +10,12 @@ from opengroup.errors import BadInput
 from opengroup.rules.ids import check_new_room_id, check_room_name
 from opengroup.rules.limits import check_size
 from opengroup.store import files as file_store
+from opengroup.store import message_rows
 from opengroup.store import rooms as room_store
-from opengroup.store.rooms import Room, RoomSummary
+from opengroup.store.message_rows import MessageRow
+from opengroup.store.rooms import Room, RoomInfo, RoomSummary
 from opengroup.usecases.acting import Acting
-from opengroup.usecases.context import ServerContext
+from opengroup.usecases.context import DAY, ServerContext
 
 __all__ = [
     "Room",
@@ -32,6 +34,30 @@ def list_rooms(ctx: ServerContext) -> list[Room]:
     """Every room, by id."""
     with ctx.db.read() as tx:
         return room_store.list_rooms(tx)
+
+
+def list_room_infos(ctx: ServerContext) -> list[RoomInfo]:
+    """Every room with its description and settings, by id."""
+    with ctx.db.read() as tx:
+        return room_store.list_room_infos(tx)
+
+
+def find_room_info(ctx: ServerContext, room_id: str) -> RoomInfo | None:
+    with ctx.db.read() as tx:
+        return room_store.get_room_info(tx, room_id)
+
+
+PUBLIC_RECENT = 20
+
+
+def public_recent_messages(ctx: ServerContext, room_id: str) -> list[MessageRow] | None:
+    """The newest messages of a room that anyone may read (default read and accessible);
+    None for a room an anonymous reader could not read."""
+    with ctx.db.read() as tx:
+        info = room_store.get_room_info(tx, room_id)
+        if info is None or not (info.default_read and info.default_accessible):
+            return None
+        return message_rows.recent(tx, info.room, PUBLIC_RECENT)
 
 
 def find_room(ctx: ServerContext, room_id: str) -> Room | None:
@@ -68,7 +94,10 @@ def rename_room(ctx: ServerContext, acting: Acting, name: str) -> Room:
 def set_room_image(ctx: ServerContext, room_id: str, content: bytes, uploader: str | None) -> int:
     """Store `content` as the room's image (413 over max_file_size); the new file's id."""
     check_size(len(content), ctx.config.max_file_size, "image")
-    return file_store.replace_room_image(ctx.db, ctx.blobs, room_id, content, uploader, ctx.clock())
+    return file_store.replace_room_image(
+        ctx.db, ctx.blobs, room_id, content, uploader, ctx.clock(),
+        previous_expiry_seconds=ctx.config.file_expiry_days * DAY,
+    )  # fmt: skip
 
 
 def delete_room(ctx: ServerContext, acting: Acting) -> tuple[Room, int]:

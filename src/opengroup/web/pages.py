@@ -7,6 +7,7 @@ was requested with (the page says so). Room images come from `/static/images/<ro
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from functools import lru_cache
 from html import escape
@@ -22,6 +23,7 @@ from opengroup.rules.ids import is_valid_room_id
 from opengroup.usecases import rooms as room_cases
 from opengroup.usecases.context import ServerContext
 from opengroup.usecases.rooms import Room
+from opengroup.web.message_text import MessageText, read_stored, short_id
 
 PAGE_HEADERS = {
     "Content-Security-Policy": (
@@ -59,11 +61,20 @@ class Site:
 
 
 @dataclass(frozen=True, slots=True)
+class RecentMessage:
+    author: str  # shortened id
+    posted: float
+    text: MessageText
+
+
+@dataclass(frozen=True, slots=True)
 class RoomView:
     id: str
     name: str
     join_url: str
     image_url: str | None
+    description: str | None = None
+    recent: tuple[RecentMessage, ...] | None = None  # None: not shown (setting, permissions)
 
 
 def site_for(ctx: ServerContext, request_base: str) -> Site:
@@ -89,11 +100,30 @@ def image_type(ctx: ServerContext, file_id: int) -> str | None:
     return next((kind for magic, kind in _IMAGE_TYPES if head.startswith(magic)), None)
 
 
-def room_view(ctx: ServerContext, site: Site, room: Room) -> RoomView:
+def room_view(
+    ctx: ServerContext,
+    site: Site,
+    room: Room,
+    description: str | None = None,
+    recent: tuple[RecentMessage, ...] | None = None,
+) -> RoomView:
     image_url = None
     if room.image_id is not None and image_type(ctx, room.image_id):
         image_url = f"/static/images/{room.id}?v={room.image_id}"
-    return RoomView(room.id, room.name, join_url(site, room.id), image_url)
+    return RoomView(room.id, room.name, join_url(site, room.id), image_url, description, recent)
+
+
+def recent_messages(ctx: ServerContext, room_id: str) -> tuple[RecentMessage, ...] | None:
+    """The newest messages as text, when `web_show_recent` is on and an anonymous reader may
+    read the room; None otherwise (the page then has no such section)."""
+    if not ctx.config.web_show_recent:
+        return None
+    rows = room_cases.public_recent_messages(ctx, room_id)
+    if rows is None:
+        return None
+    return tuple(
+        RecentMessage(short_id(row.session_id), row.posted, read_stored(row.data)) for row in rows
+    )
 
 
 @lru_cache(maxsize=2048)
@@ -148,7 +178,12 @@ code { font-family: ui-monospace, "SFMono-Regular", Menlo, Consolas, monospace;
   padding: .5rem; margin: 0; user-select: all; }
 .note { border-left: 4px solid var(--accent); padding: .5rem .75rem; background: var(--card); }
 .warning { border-left-color: #e0a100; }
-.how-to, .not-found { margin-top: 1.5rem; }
+.how-to, .not-found, .recent { margin-top: 1.5rem; }
+.room-description { white-space: pre-line; overflow-wrap: anywhere; margin: .75rem 0 0; }
+.recent ol { list-style: none; padding: 0; margin: 0; }
+.recent li { border-top: 1px solid var(--line); padding: .5rem 0; }
+.recent .meta { color: var(--muted); font-size: .85rem; }
+.recent .text { white-space: pre-line; overflow-wrap: anywhere; margin: .25rem 0 0; }
 footer { color: var(--muted); font-size: .9rem; }
 """
 
@@ -209,6 +244,40 @@ def _avatar(room: RoomView) -> str:
     return f'<div class="avatar" aria-hidden="true">{escape(room.name[:1].upper())}</div>'
 
 
+def _description(room: RoomView) -> str:
+    if not room.description:
+        return ""
+    return f'<p class="room-description">{escape(room.description)}</p>'
+
+
+def _recent_item(message: RecentMessage) -> str:
+    when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(message.posted))
+    count = message.text.attachments
+    attached = ""
+    if count:
+        plural = "s" if count > 1 else ""
+        attached = f' · <span class="attachments">{count} attachment{plural}</span>'
+    text = f'<p class="text">{escape(message.text.body)}</p>' if message.text.body else ""
+    return (
+        f'<li class="message"><span class="meta"><code class="author">{escape(message.author)}'
+        f"</code> · <time>{when}</time>{attached}</span>{text}</li>"
+    )
+
+
+def _recent(room: RoomView) -> str:
+    if room.recent is None:
+        return ""
+    if not room.recent:
+        return '<section class="panel recent"><h2>Recent messages</h2><p>None yet.</p></section>'
+    items = "\n".join(_recent_item(message) for message in room.recent)
+    return f"""<section class="panel recent">
+<h2>Recent messages</h2>
+<ol>
+{items}
+</ol>
+</section>"""
+
+
 def _room_card(room: RoomView, single: bool) -> str:
     heading = escape(room.name) if single else f'<a href="/{room.id}">{escape(room.name)}</a>'
     qr = qr_svg(room.join_url, f"QR code of the join URL of {room.name}")
@@ -217,6 +286,7 @@ def _room_card(room: RoomView, single: bool) -> str:
 {_avatar(room)}
 <div><h2 class="room-name">{heading}</h2><p class="room-id">{room.id}</p></div>
 </div>
+{_description(room)}
 <div class="qr">{qr}</div>
 <p class="join-url"><code>{escape(room.join_url)}</code></p>
 </section>"""
@@ -252,6 +322,7 @@ def render_room(site: Site, room: RoomView, given_key: str | None) -> str:
     back = '<p><a href="/">All rooms</a></p>' if site.list_rooms else ""
     body = f"""{mismatch}{_derived_note(site)}
 {_room_card(room, single=True)}
+{_recent(room)}
 {_how_to_join(single=True)}
 {back}"""
     return _page(f"{room.name} · {site.name}", site, body)
@@ -273,7 +344,8 @@ def index_html(ctx: ServerContext, request_base: str) -> str:
     site = site_for(ctx, request_base)
     rooms: list[RoomView] = []
     if site.list_rooms:
-        rooms = [room_view(ctx, site, room) for room in room_cases.list_rooms(ctx)]
+        listed = room_cases.list_room_infos(ctx)
+        rooms = [room_view(ctx, site, info.room, info.description) for info in listed]
     return render_index(site, rooms)
 
 
@@ -281,12 +353,12 @@ def room_html(
     ctx: ServerContext, request_base: str, room_id: str, given_key: str | None
 ) -> tuple[int, str]:
     site = site_for(ctx, request_base)
-    room = None
-    if is_valid_room_id(room_id):
-        room = room_cases.find_room(ctx, room_id)
-    if room is None:
+    info = room_cases.find_room_info(ctx, room_id) if is_valid_room_id(room_id) else None
+    recent = recent_messages(ctx, room_id) if info is not None else None
+    if info is None:
         return 404, render_not_found(site, room_id)
-    return 200, render_room(site, room_view(ctx, site, room), given_key)
+    view = room_view(ctx, site, info.room, info.description, recent)
+    return 200, render_room(site, view, given_key)
 
 
 def room_image(ctx: ServerContext, room_id: str) -> tuple[bytes, str] | None:

@@ -5,10 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from opengroup.api.request import Call
-from opengroup.api.sogs.parsing import path_int
+from opengroup.api.sogs.parsing import json_object, path_int
+from opengroup.errors import BadInput
 from opengroup.rules.permissions import Permissions
-from opengroup.usecases import room_info
+from opengroup.rules.room_text import clean_description, clean_room_name
+from opengroup.usecases import room_info, room_settings
 from opengroup.usecases.room_info import ACTIVE_USERS_CUTOFF, RoomDetails
+from opengroup.usecases.room_settings import RoomChanges
 
 
 def _flags(permissions: Permissions, reply: dict[str, Any]) -> None:
@@ -32,6 +35,14 @@ def _defaults(details_or_view: RoomDetails, reply: dict[str, Any]) -> None:
     reply["default_upload"] = info.default_upload
 
 
+def pinned_json(details: RoomDetails) -> list[dict[str, Any]]:
+    """`pinned_messages` (SOGS-API.md 6.3): oldest pin first."""
+    return [
+        {"id": pin.message_id, "pinned_at": pin.pinned_at, "pinned_by": pin.pinned_by}
+        for pin in details.pins
+    ]
+
+
 def room_json(details: RoomDetails) -> dict[str, Any]:
     view = details.view
     info, permissions = view.info, view.permissions
@@ -47,6 +58,8 @@ def room_json(details: RoomDetails) -> dict[str, Any]:
     )
     if info.room.image_id is not None:
         reply["image_id"] = info.room.image_id
+    if details.pins:
+        reply["pinned_messages"] = pinned_json(details)
     moderators: list[str] = []
     admins: list[str] = []
     hidden_moderators: list[str] = []
@@ -102,3 +115,43 @@ def poll_info(call: Call) -> object:
         )
     _flags(permissions, reply)
     return reply
+
+
+DEFAULT_FIELDS = ("read", "accessible", "write", "upload")
+_MAX_ID = 2**53
+
+
+def _file_id(value: object) -> int:
+    """`image`: a file id, as a JSON integer or a string of decimal digits."""
+    if isinstance(value, int) and not isinstance(value, bool) and 0 < value < _MAX_ID:
+        return value
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) < 17:
+        return int(value)
+    raise BadInput("'image' must be a file id")
+
+
+def room_changes(body: dict[str, Any]) -> RoomChanges:
+    """The body of PUT /room/R: 400 without any known field, or with one of a wrong type."""
+    defaults: dict[str, bool] = {}
+    for name in DEFAULT_FIELDS:
+        if f"default_{name}" in body:
+            flag = body[f"default_{name}"]
+            if not isinstance(flag, bool):
+                raise BadInput(f"'default_{name}' must be true or false")
+            defaults[name] = flag
+    known = {"name", "description", "image"} & body.keys()
+    if not known and not defaults:
+        raise BadInput("give at least one of name, description, image, default_*")
+    return RoomChanges(
+        name=clean_room_name(body["name"]) if "name" in body else None,
+        change_description="description" in body,
+        description=clean_description(body.get("description")),
+        image=_file_id(body["image"]) if "image" in body else None,
+        defaults=defaults,
+    )
+
+
+def update_room(call: Call) -> object:
+    changes = room_changes(json_object(call.request))
+    updated = room_settings.update_room(call.ctx, call.params["room"], call.request.user, changes)
+    return {"info_updates": updated}

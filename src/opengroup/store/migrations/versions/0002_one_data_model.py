@@ -2,7 +2,8 @@
 
 Rooms get their seqno counter (SOGS-API.md 6.1), info_updates (1), a description and default
 permissions; messages their seqnos, `posted` and `edited`; moderators and bans the fields of
-the root-keyed identity model (4.4); users and nonces are new (3.5, 3.6).
+the root-keyed identity model (4.4); users and nonces are new (3.5, 3.6); files get the name
+given at upload and the message they are attached to (7.6); pinned messages are new (7.5).
 
 Existing data, per room, so that every cursor a legacy client holds stays valid:
 - base = the highest deletion id (deletion_seq, or a higher id in `deletions`);
@@ -146,6 +147,19 @@ def upgrade() -> None:
         sa.Column("expires_at", sa.Float(), nullable=True),
         sa.PrimaryKeyConstraint("session_id"),
     )
+    op.add_column("files", sa.Column("filename", sa.Text(), nullable=True))
+    op.add_column("files", sa.Column("message_id", sa.BigInteger(), nullable=True))
+    with op.batch_alter_table("files", schema=None) as batch_op:
+        batch_op.create_index("ix_files_message", ["room_pk", "message_id"], unique=False)
+    op.create_table(
+        "pinned_messages",
+        sa.Column("room_pk", sa.Integer(), nullable=False),
+        sa.Column("message_id", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column("pinned_at", sa.Float(), nullable=False),
+        sa.Column("pinned_by", sa.String(length=66), nullable=False),
+        sa.ForeignKeyConstraint(["room_pk"], ["rooms.pk"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("room_pk", "message_id"),
+    )
 
 
 def _fill_existing_rows() -> None:
@@ -180,6 +194,12 @@ def _fill_existing_rows() -> None:
 
 
 def downgrade() -> None:
+    op.drop_table("pinned_messages")
+    with op.batch_alter_table("files", schema=None) as batch_op:
+        batch_op.drop_index("ix_files_message")
+    # Not batch: a rebuild of files would drop it (see upgrade); SQLite drops columns in place.
+    op.drop_column("files", "message_id")
+    op.drop_column("files", "filename")
     op.drop_table("global_bans")
     op.drop_table("permission_overrides")
     op.drop_table("reactions")
