@@ -122,7 +122,7 @@ def main() -> None:
             profiler.enable()
             _time(cases[args.profile], args.seconds)
             profiler.disable()
-            pstats.Stats(profiler).sort_stats("tottime").print_stats(30)
+            pstats.Stats(profiler).sort_stats("tottime").print_stats(30) if not __import__("os").environ.get("MICRO_CUM") else pstats.Stats(profiler).sort_stats("cumtime").print_stats(__import__("os").environ["MICRO_CUM"], 40)
             return
         k = args.rooms_per_client
         labels = {

@@ -136,6 +136,7 @@ class Database:
         )
         self._executor: ThreadPoolExecutor | None = None
         self._threads = threads
+        self._scope = threading.local()  # the thread's shared_reads() scope, if any
 
     async def run(self, function: Callable[..., T], *args: Any) -> T:
         """`function(*args)` in one of the store's threads (created on first use)."""
@@ -156,19 +157,42 @@ class Database:
 
     @contextmanager
     def write(self) -> Iterator[Tx]:
+        self._end_shared_snapshot()
         with self._translate_errors(), self._writers_queue(), self.engine.connect() as conn:
             conn.execution_options(**{_WRITE: True})
             with conn.begin():
                 yield conn
 
     def read_raw(self) -> AbstractContextManager[RawTx]:
-        """A read snapshot on the driver connection, for the hot path (see RawTx)."""
+        """A read snapshot on the driver connection, for the hot path (see RawTx). Inside
+        `shared_reads()`, the scope's snapshot (opened on first use)."""
+        scope: _SharedReads | None = getattr(self._scope, "shared", None)
+        if scope is not None:
+            return scope.read()
+        return self._own_read_raw()
+
+    def _own_read_raw(self) -> AbstractContextManager[RawTx]:
         if self._thread_drivers is not None:
             return _SQLiteRawTransaction(self._thread_drivers, None, self._driver_errors)
         return self._postgres_raw(commit=False)
 
+    def shared_reads(self) -> AbstractContextManager[None]:
+        """Reads of this thread share one read transaction until the scope ends or a write
+        begins (a read after a write sees it: the write ends the shared snapshot, the next
+        read opens another). For the sub-requests of one modern batch: one BEGIN, one pool
+        checkout on PostgreSQL, instead of one per sub-request. Nested scopes are one."""
+        if getattr(self._scope, "shared", None) is not None:
+            return _NO_SCOPE
+        return _SharedReads(self)
+
+    def _end_shared_snapshot(self) -> None:
+        scope: _SharedReads | None = getattr(self._scope, "shared", None)
+        if scope is not None:
+            scope.end_snapshot()
+
     def write_raw(self) -> AbstractContextManager[RawTx]:
         """A write transaction on the driver connection; SQLite takes its write lock up front."""
+        self._end_shared_snapshot()
         if self._thread_drivers is not None:
             return _SQLiteRawTransaction(
                 self._thread_drivers, self._write_lock, self._driver_errors
@@ -371,6 +395,77 @@ class _SQLiteRawTransaction:
                 self._lock.release()
 
 
+class _SharedReads:
+    """`Database.shared_reads()`: one read transaction for the reads of a scope."""
+
+    __slots__ = ("_context", "_db", "_rtx")
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self._context: AbstractContextManager[RawTx] | None = None
+        self._rtx: RawTx | None = None
+
+    def __enter__(self) -> None:
+        self._db._scope.shared = self
+
+    def __exit__(self, exc_type: type[BaseException] | None, error: object, tb: object) -> None:
+        self._db._scope.shared = None
+        self.end_snapshot()
+
+    def read(self) -> AbstractContextManager[RawTx]:
+        if self._rtx is None:
+            context = self._db._own_read_raw()
+            self._rtx = context.__enter__()
+            self._rtx.memo = {}
+            self._context = context
+        return _SharedRead(self, self._rtx)
+
+    def end_snapshot(
+        self,
+        exc_type: type[BaseException] | None = None,
+        error: BaseException | None = None,
+        tb: object = None,
+    ) -> None:
+        """End the shared transaction; given a failure, as its own `with` would end on it
+        (a driver error is mapped to its StorageFailure there)."""
+        context, self._context, self._rtx = self._context, None, None
+        if context is not None:
+            context.__exit__(exc_type, error, tb)  # type: ignore[arg-type]
+
+
+class _SharedRead:
+    """One read inside a shared scope: nothing to begin or end, except that a failure ends
+    the snapshot (PostgreSQL refuses every later statement of a failed transaction)."""
+
+    __slots__ = ("_rtx", "_scope")
+
+    def __init__(self, scope: _SharedReads, rtx: RawTx) -> None:
+        self._scope = scope
+        self._rtx = rtx
+
+    def __enter__(self) -> RawTx:
+        return self._rtx
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, error: BaseException | None, tb: object
+    ) -> None:
+        if exc_type is not None:
+            self._scope.end_snapshot(exc_type, error, tb)
+
+
+class _NoScope:
+    __slots__ = ()
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+_NO_SCOPE = _NoScope()
+
+
 def dialect_insert(tx: Tx, table: Table) -> postgresql.Insert | sqlite.Insert:
     """An INSERT that knows ON CONFLICT: both engines speak it, with their own class."""
     if tx.dialect.name == "sqlite":
@@ -395,11 +490,14 @@ class RawTx:
     driver. They are written once with `?` placeholders (sqlite3); psycopg gets `%s`.
     """
 
-    __slots__ = ("_driver", "postgres")
+    __slots__ = ("_driver", "memo", "postgres")
 
     def __init__(self, driver: Any, *, postgres: bool) -> None:
         self._driver = driver
         self.postgres = postgres
+        # A shared read transaction's memo (Database.shared_reads): what a use case looked up
+        # once in it, e.g. a room and the caller's standing there. None elsewhere.
+        self.memo: dict[Any, Any] | None = None
 
     @classmethod
     def of(cls, tx: Tx) -> RawTx:

@@ -89,16 +89,24 @@ async def answer(ctx: ServerContext, request: ApiRequest) -> tuple[Reply, bool]:
     router = ROUTERS[request.api]
     found = router.match(request.method, request.path)
     started = time.perf_counter()
+    run = _dispatch_sharing_reads if request.api == "sogs" else router.dispatch
     if found is not None and _leaves_loop(ctx, found, request):
-        reply = await ctx.db.run(router.dispatch, ctx, request, found)
+        reply = await ctx.db.run(run, ctx, request, found)
     else:
-        reply = router.dispatch(ctx, request, found)
+        reply = run(ctx, request, found)
     pattern = found.route.pattern if found is not None else None
     record_api_request(
         pattern, request.method, request.transport, reply.status_code,
         time.perf_counter() - started,
     )  # fmt: skip
     return reply, found is not None and found.route.heavy
+
+
+def _dispatch_sharing_reads(ctx: ServerContext, request: ApiRequest, found: Match | None) -> Reply:
+    """A modern request, its reads in one read transaction (a batch's sub-requests: one
+    snapshot, not one each; a write in between ends it, so later reads see the write)."""
+    with ctx.db.shared_reads():
+        return ROUTERS["sogs"].dispatch(ctx, request, found)
 
 
 def _leaves_loop(ctx: ServerContext, found: Match, request: ApiRequest) -> bool:

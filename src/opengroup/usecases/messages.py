@@ -27,7 +27,9 @@ NOT_AUTHOR = "Only the author of a message may edit it"
 DELETE_FORBIDDEN = "Only the author or a moderator may delete a message"
 
 
-def readable_room(ctx: ServerContext, tx: Tx, token: str, user: SignedUser | None) -> RoomView:
+def readable_room(
+    ctx: ServerContext, tx: Tx | RawTx, token: str, user: SignedUser | None
+) -> RoomView:
     view = find_room(ctx, tx, token, user)
     require_read(view)
     if user is not None:
@@ -39,7 +41,7 @@ def since(
     ctx: ServerContext, token: str, user: SignedUser | None, seqno: int, limit: int, *,
     reactions: bool,
 ) -> list[MessageRow]:  # fmt: skip
-    with ctx.db.read() as tx:
+    with ctx.db.read_raw() as tx:
         view = readable_room(ctx, tx, token, user)
         if seqno >= view.info.seqno:
             return []  # the cursor is at the newest change: most polls end here
@@ -49,7 +51,7 @@ def since(
 
 
 def recent(ctx: ServerContext, token: str, user: SignedUser | None, limit: int) -> list[MessageRow]:
-    with ctx.db.read() as tx:
+    with ctx.db.read_raw() as tx:
         view = readable_room(ctx, tx, token, user)
         return message_rows.recent(tx, view.info.room, limit)
 
@@ -57,13 +59,13 @@ def recent(ctx: ServerContext, token: str, user: SignedUser | None, limit: int) 
 def before(
     ctx: ServerContext, token: str, user: SignedUser | None, message_id: int, limit: int
 ) -> list[MessageRow]:
-    with ctx.db.read() as tx:
+    with ctx.db.read_raw() as tx:
         view = readable_room(ctx, tx, token, user)
         return message_rows.before(tx, view.info.room, message_id, limit)
 
 
 def one(ctx: ServerContext, token: str, user: SignedUser | None, message_id: int) -> MessageRow:
-    with ctx.db.read() as tx:
+    with ctx.db.read_raw() as tx:
         view = readable_room(ctx, tx, token, user)
         found = message_rows.get_message(tx, view.info.room, message_id)
     if found is None:
@@ -103,7 +105,7 @@ def post(
     """A new message by the signer; its signature is checked before any lock is taken."""
     signer = require_user(user)
     _check_signature(signer, data, signature)
-    with ctx.db.write() as tx:
+    with ctx.db.write_raw() as tx:
         view = find_room(ctx, tx, token, signer)
         require_write(view)
         _check_rate(ctx, tx, view, signer)
@@ -123,7 +125,7 @@ def edit(
 ) -> MessageRow:
     signer = require_user(user)
     _check_signature(signer, data, signature)
-    with ctx.db.write() as tx:
+    with ctx.db.write_raw() as tx:
         view = find_room(ctx, tx, token, signer)
         room = view.info.room
         found = message_rows.get_message(tx, room, message_id)
@@ -142,7 +144,7 @@ def edit(
 def delete(ctx: ServerContext, token: str, user: SignedUser | None, message_id: int) -> None:
     """By its author (any id of the same person) with write permission, or a moderator."""
     signer = require_user(user)
-    with ctx.db.write() as tx:
+    with ctx.db.write_raw() as tx:
         view = find_room(ctx, tx, token, signer)
         room = view.info.room
         found = message_rows.get_message(tx, room, message_id)
@@ -155,5 +157,5 @@ def delete(ctx: ServerContext, token: str, user: SignedUser | None, message_id: 
         delete_messages(tx, room, [message_id], ctx.clock())
 
 
-def delete_messages(tx: Tx, room: Room, message_ids: list[int], now: float) -> None:
+def delete_messages(tx: Tx | RawTx, room: Room, message_ids: list[int], now: float) -> None:
     legacy_store.delete_messages(tx, room, message_ids, now)

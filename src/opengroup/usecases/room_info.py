@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from opengroup.store import Tx
+from opengroup.store.database import RawTx
 from opengroup.store import auth as activity_store
 from opengroup.store import moderation as moderation_store
 from opengroup.store import rooms as room_store
@@ -30,7 +31,7 @@ class RoomDetails:
     moderators: list[ModeratorGrant]
 
 
-def _details(ctx: ServerContext, tx: Tx, view: RoomView) -> RoomDetails:
+def _details(ctx: ServerContext, tx: Tx | RawTx, view: RoomView) -> RoomDetails:
     room = view.info.room
     active = activity_store.count_active_users(tx, room, ctx.clock() - ACTIVE_USERS_CUTOFF)
     return RoomDetails(view, active, moderation_store.list_moderators(tx, room))
@@ -38,7 +39,7 @@ def _details(ctx: ServerContext, tx: Tx, view: RoomView) -> RoomDetails:
 
 def room(ctx: ServerContext, token: str, user: SignedUser | None) -> RoomDetails:
     """GET /room/R: 404 unless the caller may read or see the room."""
-    with ctx.db.read() as tx:
+    with ctx.db.read_raw() as tx:
         view = find_room(ctx, tx, token, user)
         require_visible(view)
         return _details(ctx, tx, view)
@@ -61,7 +62,7 @@ class PollInfo:
 def poll_info(
     ctx: ServerContext, token: str, user: SignedUser | None, info_updates: int
 ) -> PollInfo:
-    with ctx.db.read() as tx:
+    with ctx.db.read_raw() as tx:
         view = find_room(ctx, tx, token, user)
         require_read(view)
         if user is not None:
