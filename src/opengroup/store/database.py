@@ -107,6 +107,13 @@ def make_engine(url: str, *, background_checkpoints: bool = False) -> Engine:
     )
 
 
+class WouldBlock(BaseException):  # noqa: N818 (a signal, not an error)
+    """Raised inside `Database.no_wait_writes()` where a write would have to wait for the
+    writers' lock (or is not allowed without waiting: SQLAlchemy writes, PostgreSQL): nothing
+    was written, and the caller runs the work again where it may wait. A BaseException, so
+    that no handler's `except Exception` turns it into an answer."""
+
+
 class Database:
     """`background_checkpoints` (SQLite): commits never copy the WAL into the database file;
     the owner calls `checkpoint()` from elsewhere (the server: every CHECKPOINT_SECONDS).
@@ -157,6 +164,8 @@ class Database:
 
     @contextmanager
     def write(self) -> Iterator[Tx]:
+        if getattr(self._scope, "no_wait", False):
+            raise WouldBlock
         self._end_shared_snapshot()
         with self._translate_errors(), self._writers_queue(), self.engine.connect() as conn:
             conn.execution_options(**{_WRITE: True})
@@ -191,13 +200,30 @@ class Database:
             scope.end_snapshot()
 
     def write_raw(self) -> AbstractContextManager[RawTx]:
-        """A write transaction on the driver connection; SQLite takes its write lock up front."""
+        """A write transaction on the driver connection; SQLite takes its write lock up front.
+        Inside `no_wait_writes()`, only if the lock is free now (else WouldBlock)."""
+        no_wait = getattr(self._scope, "no_wait", False)
+        if no_wait and self._thread_drivers is None:
+            raise WouldBlock
         self._end_shared_snapshot()
         if self._thread_drivers is not None:
             return _SQLiteRawTransaction(
-                self._thread_drivers, self._write_lock, self._driver_errors
+                self._thread_drivers, self._write_lock, self._driver_errors, no_wait=no_wait
             )
         return self._postgres_raw(commit=True)
+
+    @contextmanager
+    def no_wait_writes(self) -> Iterator[None]:
+        """Writes of this thread in the scope never wait: on SQLite, `write_raw` takes the
+        writers' lock only if it is free and SQLite's own lock only if it is (busy timeout
+        0), else raises WouldBlock before writing anything; other writes raise it at once.
+        For short writes on an event loop (a signed read's nonce), with a fallback to a
+        store thread."""
+        self._scope.no_wait = True
+        try:
+            yield
+        finally:
+            self._scope.no_wait = False
 
     @contextmanager
     def _postgres_raw(self, *, commit: bool) -> Iterator[RawTx]:
@@ -332,20 +358,29 @@ class _SQLiteRawTransaction:
     SQLite. A class, not nested @contextmanager generators: those cost ~10,000 instructions
     each, and the three or five of them made up ~3% of a compact_poll."""
 
-    __slots__ = ("_connection", "_driver", "_drivers", "_errors", "_lock")
+    __slots__ = ("_connection", "_driver", "_drivers", "_errors", "_lock", "_no_wait")
 
     def __init__(
-        self, drivers: _ThreadDrivers, lock: SQLiteWriteLock | None, errors: type[Exception]
+        self,
+        drivers: _ThreadDrivers,
+        lock: SQLiteWriteLock | None,
+        errors: type[Exception],
+        *,
+        no_wait: bool = False,
     ) -> None:
         self._drivers = drivers
         self._lock = lock
         self._errors = errors
+        self._no_wait = no_wait
         self._connection: _DriverHolder | PoolProxiedConnection | None = None
         self._driver: Any = None
 
     def __enter__(self) -> RawTx:
         if self._lock is not None:
-            self._lock.acquire()
+            if not self._no_wait:
+                self._lock.acquire()
+            elif not self._lock.try_acquire():
+                raise WouldBlock
         try:
             self._connection = connection = self._drivers.connection()
             driver: Any = (
@@ -354,7 +389,12 @@ class _SQLiteRawTransaction:
                 else connection.driver_connection
             )
             self._driver = driver
-            driver.execute("BEGIN" if self._lock is None else "BEGIN IMMEDIATE")
+            if self._lock is None:
+                driver.execute("BEGIN")
+            elif self._no_wait:
+                self._begin_no_wait(driver)
+            else:
+                driver.execute("BEGIN IMMEDIATE")
         except BaseException as error:
             self._finish()
             mapped = classify(error) if isinstance(error, self._errors) else None
@@ -381,6 +421,20 @@ class _SQLiteRawTransaction:
         if mapped is not None:
             raise mapped from error
         # Anything else the body raised (a bug's driver error included) goes on unchanged.
+
+    @staticmethod
+    def _begin_no_wait(driver: Any) -> None:
+        """BEGIN IMMEDIATE without SQLite's busy wait: a writer outside our lock (a shell, a
+        tool) holding SQLite's own lock makes it WouldBlock, not a sleep."""
+        driver.execute("PRAGMA busy_timeout = 0")
+        try:
+            driver.execute("BEGIN IMMEDIATE")
+        except sqlite3_module.OperationalError as error:
+            if "locked" in str(error) or "busy" in str(error):
+                raise WouldBlock from error
+            raise
+        finally:
+            driver.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
 
     def _finish(self) -> None:
         """Roll back what was not committed, give back a pooled connection, unlock."""

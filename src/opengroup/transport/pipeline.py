@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+
+import orjson
 from dataclasses import dataclass, field
 
 from opengroup.api.legacy.routes import LEGACY
@@ -18,6 +20,7 @@ from opengroup.api.request import ApiRequest
 from opengroup.api.routing import Match, Reply, Router
 from opengroup.api.sogs.routes import SOGS
 from opengroup.crypto import BadEnvelope
+from opengroup.store.database import WouldBlock
 from opengroup.transport.metrics import record_api_request, record_http, record_onion_failure
 from opengroup.usecases.context import ServerContext
 
@@ -91,7 +94,13 @@ async def answer(ctx: ServerContext, request: ApiRequest) -> tuple[Reply, bool]:
     started = time.perf_counter()
     run = _dispatch_sharing_reads if request.api == "sogs" else router.dispatch
     if found is not None and _leaves_loop(ctx, found, request):
-        reply = await ctx.db.run(run, ctx, request, found)
+        if _signed_read_on_loop(ctx, found, request):
+            try:
+                reply = _dispatch_without_waiting(ctx, request, found)
+            except WouldBlock:  # the writers' lock is taken: nothing was written
+                reply = await ctx.db.run(run, ctx, request, found)
+        else:
+            reply = await ctx.db.run(run, ctx, request, found)
     else:
         reply = run(ctx, request, found)
     pattern = found.route.pattern if found is not None else None
@@ -107,6 +116,52 @@ def _dispatch_sharing_reads(ctx: ServerContext, request: ApiRequest, found: Matc
     snapshot, not one each; a write in between ends it, so later reads see the write)."""
     with ctx.db.shared_reads():
         return ROUTERS["sogs"].dispatch(ctx, request, found)
+
+
+def _dispatch_without_waiting(ctx: ServerContext, request: ApiRequest, found: Match) -> Reply:
+    """A signed modern read on the event loop: its one write (the nonce and the user record,
+    before the endpoint runs) is made only if the writers' lock is free now; otherwise
+    WouldBlock, before anything was written or authenticated, and the caller runs it again
+    in a store thread, where it may wait."""
+    with ctx.db.no_wait_writes():
+        return _dispatch_sharing_reads(ctx, request, found)
+
+
+def _signed_read_on_loop(ctx: ServerContext, found: Match, request: ApiRequest) -> bool:
+    """A signed modern request that only reads (a GET, or a /batch or /sequence of reads, as
+    Desktop's poll), small, on SQLite: its reads never wait and its one write, the nonce,
+    need not (see _dispatch_without_waiting). Saves the hop to a thread (~0.2 ms of CPU,
+    as much as the onion envelope itself). Anything else goes to a store thread as before."""
+    if request.api != "sogs" or ctx.db.reads_can_block or found.route.heavy:
+        return False
+    if request.body is not None and len(request.body) > INLINE_BODY_BYTES:
+        return False
+    if not found.route.writes:
+        return True
+    if found.route.pattern not in _BATCHES or not request.body:
+        return False
+    try:
+        items = orjson.loads(request.body)
+    except orjson.JSONDecodeError:
+        return False
+    if not isinstance(items, list) or len(items) > _MAX_INLINE_ITEMS:
+        return False
+    sogs = ROUTERS["sogs"]
+    for item in items:
+        if not isinstance(item, dict):
+            return False
+        method, path = item.get("method"), item.get("path")
+        if not isinstance(method, str) or not isinstance(path, str) or path[:1] != "/":
+            return False
+        sub = sogs.match(method, path[1:].partition("?")[0])
+        if sub is None or sub.route.writes or sub.route.heavy or sub.route.pattern in _BATCHES:
+            return False
+    return True
+
+
+_BATCHES = frozenset({"batch", "sequence"})
+# Desktop's poll of a server of 30 rooms; a bigger batch of reads runs in a thread.
+_MAX_INLINE_ITEMS = 64
 
 
 def _leaves_loop(ctx: ServerContext, found: Match, request: ApiRequest) -> bool:
