@@ -17,6 +17,7 @@ divided by the difference in N is the cost of one request, without start-up and 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import pickle
 import random
@@ -27,8 +28,6 @@ import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-
-import asyncio
 
 from opengroup.config import Config
 from opengroup.crypto import build_onion_request
@@ -74,9 +73,7 @@ def modern_bodies(data: Dataset, case: str, count: int) -> list[bytes]:
         else SogsPoster(c, job, ClientCrypto(data.server_public, route), rng)
         for c in data.modern_clients[:50]
     ]
-    return [
-        makers[i % len(makers)].request()[1].split(b"\r\n\r\n", 1)[1] for i in range(count)
-    ]
+    return [makers[i % len(makers)].request()[1].split(b"\r\n\r\n", 1)[1] for i in range(count)]
 
 
 def _requests(data: Dataset, case: str) -> Callable[[int], bytes]:

@@ -41,7 +41,6 @@ from opengroup.crypto import (
     onion_cipher_for_client,
     sign_session_message,
 )
-
 from opengroup.testing.modern import BlindedUser, decode_v4_reply, encode_v4_request
 
 from .httpclient import ConnectionLost, HttpConnection, render_get, render_post
@@ -234,7 +233,7 @@ class BlindedSigner:
     is BlindedUser.sign_blinded's (checked equal at construction), without re-deriving the
     blinded key pair (two scalar multiplications) each time."""
 
-    __slots__ = ("_ka", "_big_ka", "_nonce_key", "pubkey", "server_pk", "user")
+    __slots__ = ("_big_ka", "_ka", "_nonce_key", "pubkey", "server_pk", "user")
 
     def __init__(self, user: BlindedUser, server_pk: bytes) -> None:
         self.user = user

@@ -28,8 +28,8 @@ from opengroup.api.request import ApiRequest
 from opengroup.config import Config
 from opengroup.crypto import build_onion_request
 from opengroup.runtime.bootstrap import open_context
-from opengroup.usecases.context import ServerContext
 from opengroup.testing.inprocess import handle_onion_request, handle_onion_v4_request
+from opengroup.usecases.context import ServerContext
 
 from .loadgen import (
     V4_PATH,
@@ -122,7 +122,11 @@ def main() -> None:
             profiler.enable()
             _time(cases[args.profile], args.seconds)
             profiler.disable()
-            pstats.Stats(profiler).sort_stats("tottime").print_stats(30) if not __import__("os").environ.get("MICRO_CUM") else pstats.Stats(profiler).sort_stats("cumtime").print_stats(__import__("os").environ["MICRO_CUM"], 40)
+            pstats.Stats(profiler).sort_stats("tottime").print_stats(30) if not __import__(
+                "os"
+            ).environ.get("MICRO_CUM") else pstats.Stats(profiler).sort_stats(
+                "cumtime"
+            ).print_stats(__import__("os").environ["MICRO_CUM"], 40)
             return
         k = args.rooms_per_client
         labels = {

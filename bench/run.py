@@ -482,7 +482,15 @@ class Bench:
 
     # -- the main dataset
     def main_dataset(self) -> None:
-        wanted = self.only & {"poll", "sogs-poll", "mixed", "post", "sogs-post", "memory", "workers2"}
+        wanted = self.only & {
+            "poll",
+            "sogs-poll",
+            "mixed",
+            "post",
+            "sogs-post",
+            "memory",
+            "workers2",
+        }
         if not wanted:
             return
         s = self.s
@@ -1064,9 +1072,7 @@ def render_markdown(doc: dict[str, Any]) -> str:
             "post": "POST messages",
             "sogs-poll": "v4 /batch poll",
             "sogs-post": "v4 POST /room/R/message",
-        }[
-            doc["profile"].get("workload", "poll")
-        ]
+        }[doc["profile"].get("workload", "poll")]
         lines += ["", f"## Profile (py-spy, server under closed-loop {workload})", ""]
         lines += profiler.render(doc["profile"])
     lines += ["", "## Notes", ""] + [f"- {note}" for note in doc["notes"]]

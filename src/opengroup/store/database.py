@@ -107,7 +107,7 @@ def make_engine(url: str, *, background_checkpoints: bool = False) -> Engine:
     )
 
 
-class WouldBlock(BaseException):  # noqa: N818 (a signal, not an error)
+class WouldBlock(BaseException):
     """Raised inside `Database.no_wait_writes()` where a write would have to wait for the
     writers' lock (or is not allowed without waiting: SQLAlchemy writes, PostgreSQL): nothing
     was written, and the caller runs the work again where it may wait. A BaseException, so

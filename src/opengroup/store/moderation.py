@@ -104,9 +104,7 @@ def list_moderators(tx: Tx | RawTx, room: Room) -> list[ModeratorGrant]:
     rows = as_raw(tx).all(_LIST_MODERATORS, (room.pk,))
     for root, named_as, admin, visible, is_global, blinded in rows:
         if is_global:
-            merged[root] = ModeratorGrant(
-                root, named_as, bool(admin), bool(visible), True, blinded
-            )
+            merged[root] = ModeratorGrant(root, named_as, bool(admin), bool(visible), True, blinded)
             continue
         other = merged.get(root)
         merged[root] = ModeratorGrant(

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import orjson
-from dataclasses import dataclass, field
 
 from opengroup.api.legacy.routes import LEGACY
 from opengroup.api.request import ApiRequest

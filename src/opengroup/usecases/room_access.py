@@ -19,7 +19,6 @@ from opengroup.store import Tx
 from opengroup.store import moderation as moderation_store
 from opengroup.store.access import modern_room_access
 from opengroup.store.database import RawTx, as_raw
-from opengroup.store import rooms as room_store
 from opengroup.store.rooms import RoomInfo
 from opengroup.usecases.context import ServerContext
 from opengroup.usecases.identity import SignedUser
@@ -67,9 +66,7 @@ def view_of(ctx: ServerContext, tx: Tx, info: RoomInfo, user: SignedUser | None)
     return RoomView(info, permissions, user)
 
 
-def find_room(
-    ctx: ServerContext, tx: Tx | RawTx, token: str, user: SignedUser | None
-) -> RoomView:
+def find_room(ctx: ServerContext, tx: Tx | RawTx, token: str, user: SignedUser | None) -> RoomView:
     """The room `token` (exactly as stored) and the caller's permissions in it: 404 when it
     does not exist. What the caller may do there is for the endpoint to require. One raw
     statement (every modern room request runs it): the room, the grants and the ban. In a

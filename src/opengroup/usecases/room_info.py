@@ -7,10 +7,10 @@ import weakref
 from dataclasses import dataclass
 
 from opengroup.store import Tx
-from opengroup.store.database import RawTx
 from opengroup.store import auth as activity_store
 from opengroup.store import moderation as moderation_store
 from opengroup.store import rooms as room_store
+from opengroup.store.database import RawTx
 from opengroup.store.moderation import ModeratorGrant
 from opengroup.store.rooms import Room
 from opengroup.usecases.context import ServerContext
