@@ -187,9 +187,9 @@ def test_a_failed_outer_auth_is_the_batch_answer(sogs: SogsClient) -> None:
 
 
 def test_a_signed_poll_waits_for_a_busy_writers_lock_in_a_thread(server: Server, room: str) -> None:
-    """A signed read runs on the event loop only while the writers' lock is free (its nonce
-    is a write); with the lock held elsewhere it waits in a store thread and still answers,
-    and the event loop keeps answering others meanwhile."""
+    """A signed read or post runs on the event loop only while the writers' lock is free (the
+    nonce, the post are writes); with the lock held elsewhere it waits in a store thread and
+    still answers, and the event loop keeps answering others meanwhile."""
     import fcntl
     import threading
     import time
@@ -213,8 +213,15 @@ def test_a_signed_poll_waits_for_a_busy_writers_lock_in_a_thread(server: Server,
                 replies.append(client.batch(desktop_body("first_poll", room), user=user).code)
                 client.close()
 
+            def post() -> None:
+                client = SogsClient(server.base_url, server.public_key)
+                replies.append(sogs_post_code(client, room, user))
+                client.close()
+
             poller = threading.Thread(target=poll)
+            poster = threading.Thread(target=post)
             poller.start()
+            poster.start()
             time.sleep(0.3)
             assert replies == []  # waiting for the lock
             started = time.monotonic()
@@ -223,5 +230,12 @@ def test_a_signed_poll_waits_for_a_busy_writers_lock_in_a_thread(server: Server,
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
         poller.join(30)
+        poster.join(30)
     warm.close()
-    assert replies == [200]
+    assert sorted(replies) == [200, 201]
+
+
+def sogs_post_code(client: SogsClient, room: str, user: BlindedUser) -> int:
+    data = os.urandom(50)
+    body = {"data": b64(data), "signature": b64(user.sign_post(data, client.server_pk))}
+    return client.post(f"/room/{room}/message", body, user=user).code
