@@ -17,6 +17,7 @@ divided by the difference in N is the cost of one request, without start-up and 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import pickle
 import random
@@ -31,18 +32,48 @@ from pathlib import Path
 from opengroup.config import Config
 from opengroup.crypto import build_onion_request
 from opengroup.runtime.bootstrap import open_context
-from opengroup.transport.onion import handle_onion_request
+from opengroup.transport.onion import V3
+from opengroup.transport.onion_v4 import V4
+from opengroup.transport.pipeline import HttpRequest, serve
 
-from .loadgen import Job, inner_request, poll_plaintext, post_request
+from .loadgen import (
+    V4_PATH,
+    ClientCrypto,
+    Job,
+    SogsPoller,
+    SogsPoster,
+    inner_request,
+    poll_plaintext,
+    post_request,
+    routing,
+)
 from .seed import Dataset, DatasetSpec, seed
 
-CASES = ("poll", "post", "onion")
+CASES = ("poll", "post", "onion", "sogs-poll", "sogs-post")
 WARM_UP = 50
 LABELS = {
     "poll": "onion compact_poll K=5 (decrypt, dispatch, encrypt)",
     "post": "onion POST messages (signature verified, insert)",
     "onion": "onion envelope + 404 endpoint (crypto + dispatch floor)",
+    "sogs-poll": "onion v4 /batch poll K=5 (X-SOGS, Desktop 1.17)",
+    "sogs-post": "onion v4 POST /room/R/message (X-SOGS, 15)",
 }
+MODERN = ("sogs-poll", "sogs-post")
+
+
+def modern_bodies(data: Dataset, case: str, count: int) -> list[bytes]:
+    """`count` signed v4 requests (each nonce used once), made in the parent: signing them
+    is the client's work, not to be counted."""
+    job = Job("closed", case, "127.0.0.1", 1, 0, 0, server_public=data.server_public)
+    route = {**routing(job), "target": V4_PATH}
+    rng = random.Random(1)
+    makers = [
+        SogsPoller(c, job, ClientCrypto(data.server_public, route))
+        if case == "sogs-poll"
+        else SogsPoster(c, job, ClientCrypto(data.server_public, route), rng)
+        for c in data.modern_clients[:50]
+    ]
+    return [makers[i % len(makers)].request()[1].split(b"\r\n\r\n", 1)[1] for i in range(count)]
 
 
 def _requests(data: Dataset, case: str) -> Callable[[int], bytes]:
@@ -63,17 +94,25 @@ def _requests(data: Dataset, case: str) -> Callable[[int], bytes]:
 
 
 def run_calls(dataset_file: Path, case: str, calls: int) -> None:
-    """In the child, under valgrind: open a copy of the dataset and make the calls."""
+    """In the child, under valgrind: open a copy of the dataset and make the calls, through
+    the server's pipeline (open, dispatch, seal) on one event loop, as the server runs them."""
     data: Dataset = pickle.loads(dataset_file.read_bytes())
     work = Path(tempfile.mkdtemp(prefix="opengroup-instructions-"))
     try:
         shutil.copytree(data.data_dir, work / "data")
         config = Config(data_dir=str(work / "data"), create_main_room=False, rate_limit_posts=10**9)
         ctx = open_context(config)
-        body_of = _requests(data, case)
+        if case in MODERN:
+            bodies = pickle.loads((dataset_file.parent / f"{case}.pickle").read_bytes())
+            door = V4
+            body_of: Callable[[int], bytes] = bodies.__getitem__
+        else:
+            door, body_of = V3, _requests(data, case)
+        loop = asyncio.new_event_loop()
         for i in range(WARM_UP + calls):
-            status, _ = handle_onion_request(ctx, body_of(i))
-            assert status == 200, status
+            outcome = loop.run_until_complete(serve(ctx, door, body_of(i), HttpRequest()))
+            assert outcome.status == 200, outcome.status
+        loop.close()
         ctx.close()
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -117,9 +156,15 @@ def main() -> None:
         sys.exit("valgrind is not installed (apt-get install valgrind)")
     work = Path(tempfile.mkdtemp(prefix="opengroup-instructions-"))
     try:
-        data = seed(work / "data", DatasetSpec(rooms=20, clients=2000, rooms_per_client=5))
+        data = seed(
+            work / "data",
+            DatasetSpec(rooms=20, clients=2000, rooms_per_client=5, modern_clients=50),
+        )
         dataset_file = work / "dataset.pickle"
         dataset_file.write_bytes(pickle.dumps(data))
+        for case in set(cases) & set(MODERN):
+            bodies = modern_bodies(data, case, WARM_UP + args.calls)
+            (work / f"{case}.pickle").write_bytes(pickle.dumps(bodies))
         print(f"{'case':<58} {'instructions/call':>17}")
         for case in cases:
             few, many = count(dataset_file, case, 20), count(dataset_file, case, args.calls)

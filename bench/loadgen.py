@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import hashlib
 import math
 import os
 import random
@@ -40,11 +41,13 @@ from opengroup.crypto import (
     onion_cipher_for_client,
     sign_session_message,
 )
+from opengroup.testing.modern import BlindedUser, decode_v4_reply, encode_v4_request
 
 from .httpclient import ConnectionLost, HttpConnection, render_get, render_post
-from .seed import ClientSpec
+from .seed import ClientSpec, ModernClientSpec
 
 ONION_PATH = "/loki/v3/lsrpc"
+V4_PATH = "/oxen/v4/lsrpc"
 Check = Callable[[int, bytes], str | None]
 Request = tuple[str, bytes, Check]  # (kind, raw HTTP request, reply check -> error key)
 
@@ -54,7 +57,7 @@ class Job:
     """What one generator process does; pickled to it."""
 
     mode: str  # "closed" | "open"
-    workload: str  # hello | onion | onion_threadpool | poll | post | mixed
+    workload: str  # hello | onion | onion_threadpool | poll | post | mixed | sogs-poll | sogs-post
     host: str
     port: int
     duration: float
@@ -62,6 +65,7 @@ class Job:
     server_public: bytes = b""
     connections: int = 8  # closed loop: connections of this process
     clients: list[ClientSpec] = field(default_factory=list)
+    modern: list[ModernClientSpec] = field(default_factory=list)  # sogs-poll, sogs-post
     poll_interval: float = 4.0  # open loop: seconds between two polls of one client
     post_rate: float = 0.0  # open loop, per second, this process
     upload_rate: float = 0.0
@@ -216,6 +220,187 @@ def poll_plaintext(client: ClientSpec) -> bytes:
     return inner_request("POST", "compact_poll", {"requests": entries}, {})
 
 
+# ---------------------------------------------------------------------------- modern API (v4)
+
+
+def _reduce_sha512(*parts: bytes) -> bytes:
+    return sodium.crypto_core_ed25519_scalar_reduce(hashlib.sha512(b"".join(parts)).digest())
+
+
+class BlindedSigner:
+    """A BlindedUser's blinded key for one server, derived once: every request needs fresh
+    X-SOGS headers (nonce, timestamp), so signing is per send and must be cheap. The signature
+    is BlindedUser.sign_blinded's (checked equal at construction), without re-deriving the
+    blinded key pair (two scalar multiplications) each time."""
+
+    __slots__ = ("_big_ka", "_ka", "_nonce_key", "pubkey", "server_pk", "user")
+
+    def __init__(self, user: BlindedUser, server_pk: bytes) -> None:
+        self.user = user
+        self.server_pk = server_pk
+        self._ka, self._big_ka = user.blinded_keys(server_pk)
+        self._nonce_key = hashlib.sha512(user.seed).digest()[32:64]
+        self.pubkey = "15" + self._big_ka.hex()
+        probe = b"bench signer probe"
+        if self.sign(probe) != user.sign_blinded(probe, server_pk):
+            raise AssertionError("BlindedSigner disagrees with BlindedUser.sign_blinded")
+
+    def sign(self, message: bytes) -> bytes:
+        r = _reduce_sha512(self._nonce_key, self._big_ka, message)
+        big_r = sodium.crypto_scalarmult_ed25519_base_noclamp(r)
+        h = _reduce_sha512(big_r, self._big_ka, message)
+        return big_r + sodium.crypto_core_ed25519_scalar_add(
+            r, sodium.crypto_core_ed25519_scalar_mul(h, self._ka)
+        )
+
+    def headers(self, method: str, endpoint: str, body: bytes) -> dict[str, str]:
+        """The four X-SOGS headers (SOGS-API.md 3.1-3.2) with a fresh nonce and timestamp."""
+        nonce = os.urandom(16)
+        stamp = str(int(time.time()))
+        message = b"".join(
+            (self.server_pk, nonce, stamp.encode(), method.encode(), endpoint.encode())
+        )
+        if body:
+            message += hashlib.blake2b(body, digest_size=64).digest()
+        return {
+            "X-SOGS-Pubkey": self.pubkey,
+            "X-SOGS-Timestamp": stamp,
+            "X-SOGS-Nonce": base64.b64encode(nonce).decode(),
+            "X-SOGS-Signature": base64.b64encode(self.sign(message)).decode(),
+        }
+
+
+def v4_request(
+    signer: BlindedSigner, crypto: ClientCrypto, host: str, method: str, endpoint: str, body: bytes
+) -> bytes:
+    """A signed modern request in an onion v4 envelope, as raw HTTP."""
+    headers = signer.headers(method, endpoint, body)
+    if body:
+        headers["Content-Type"] = "application/json"
+    meta = {"endpoint": endpoint, "headers": headers, "method": method}
+    plaintext = encode_v4_request(meta, body or None)
+    return render_post(host, V4_PATH, crypto.envelope(plaintext))
+
+
+def open_v4_reply(cipher: OnionCipher, status: int, body: bytes) -> tuple[int, bytes, str | None]:
+    """(code, body, error key) of an onion v4 reply."""
+    if status != 200:
+        return 0, b"", f"http:{status}"
+    try:
+        info, payload = decode_v4_reply(cipher.decrypt(body))
+        code = int(info["code"])
+    except Exception:
+        return 0, b"", "bad-reply"
+    return code, payload, None
+
+
+class SogsPoller:
+    """Desktop 1.17's poll (SOGS-API.md 10.1): one signed v4 POST /batch of /capabilities,
+    then pollInfo/0 and messages/since/SEQ?t=r&reactors=5 per room, then /inbox and /outbox;
+    cursors carried forward from the message rows."""
+
+    __slots__ = ("client", "crypto", "cursors", "host", "inbox", "outbox", "received", "signer")
+
+    def __init__(self, client: ModernClientSpec, job: Job, crypto: ClientCrypto) -> None:
+        self.client = client
+        self.crypto = crypto
+        self.signer = BlindedSigner(BlindedUser(client.seed), job.server_public)
+        self.host = f"{job.host}:{job.port}"
+        self.cursors = list(client.cursors)
+        self.inbox = self.outbox = 0
+        self.received = 0
+
+    def request(self) -> Request:
+        items: list[dict[str, str]] = [{"method": "GET", "path": "/capabilities"}]
+        for room, cursor in zip(self.client.rooms, self.cursors, strict=True):
+            items.append({"method": "GET", "path": f"/room/{room}/pollInfo/0"})
+            items.append(
+                {"method": "GET", "path": f"/room/{room}/messages/since/{cursor}?t=r&reactors=5"}
+            )
+        items.append(
+            {"method": "GET", "path": f"/inbox/since/{self.inbox}" if self.inbox else "/inbox"}
+        )
+        items.append(
+            {"method": "GET", "path": f"/outbox/since/{self.outbox}" if self.outbox else "/outbox"}
+        )
+        raw = v4_request(self.signer, self.crypto, self.host, "POST", "/batch", orjson.dumps(items))
+        return "sogs-poll", raw, self.check
+
+    def check(self, status: int, body: bytes) -> str | None:
+        code, payload, error = open_v4_reply(self.crypto.cipher, status, body)
+        if error:
+            return error
+        if code != 200:
+            return f"code:{code}"
+        try:
+            answers = orjson.loads(payload)
+        except orjson.JSONDecodeError:
+            return "bad-batch"
+        rooms = len(self.client.rooms)
+        if not isinstance(answers, list) or len(answers) != 2 * rooms + 3:
+            return "bad-batch"
+        for n, answer in enumerate(answers):
+            sub = answer.get("code")
+            # /inbox/since/N and /outbox/since/N answer 304 when nothing is new (SOGS-API 7.9).
+            if sub != 200 and not (sub == 304 and n >= len(answers) - 2):
+                return f"sub:{sub}"
+        for i in range(rooms):
+            info, rows = answers[1 + 2 * i]["body"], answers[2 + 2 * i]["body"]
+            if info.get("token") != self.client.rooms[i]:
+                return "bad-pollinfo"
+            if rows:
+                self.received += len(rows)
+                self.cursors[i] = max(self.cursors[i], max(row["seqno"] for row in rows))
+        for which in (-2, -1):
+            found = answers[which]["body"]
+            if answers[which]["code"] == 200 and found:
+                newest = max(dm["id"] for dm in found)
+                if which == -2:
+                    self.inbox = max(self.inbox, newest)
+                else:
+                    self.outbox = max(self.outbox, newest)
+        return None
+
+
+class SogsPoster:
+    """Signed `POST /room/R/message` over onion v4 (SOGS-API.md 7.3) from one modern user:
+    message data and its signature (`sign_post`) made beforehand, X-SOGS headers per send."""
+
+    __slots__ = ("bodies", "client", "crypto", "host", "n", "signer")
+
+    def __init__(
+        self, client: ModernClientSpec, job: Job, crypto: ClientCrypto, rng: random.Random
+    ) -> None:
+        self.client = client
+        self.crypto = crypto
+        user = BlindedUser(client.seed)
+        self.signer = BlindedSigner(user, job.server_public)
+        self.host = f"{job.host}:{job.port}"
+        self.n = 0
+        self.bodies: list[tuple[str, bytes]] = []
+        for room in client.rooms[:2]:
+            data = rng.randbytes(rng.randint(100, 400))
+            signature = user.sign_post(data, job.server_public)
+            body = {
+                "data": base64.b64encode(data).decode(),
+                "signature": base64.b64encode(signature).decode(),
+                "files": [],
+            }
+            self.bodies.append((f"/room/{room}/message", orjson.dumps(body)))
+
+    def request(self) -> Request:
+        self.n += 1
+        endpoint, body = self.bodies[self.n % len(self.bodies)]
+        raw = v4_request(self.signer, self.crypto, self.host, "POST", endpoint, body)
+        return "sogs-post", raw, self.check
+
+    def check(self, status: int, body: bytes) -> str | None:
+        code, _payload, error = open_v4_reply(self.crypto.cipher, status, body)
+        if error:
+            return error
+        return None if code in (200, 201) else f"code:{code}"
+
+
 class Workload:
     """Builds requests for one process: `next(i)` for closed loops, events for open loops."""
 
@@ -225,6 +410,17 @@ class Workload:
         self.host = f"{job.host}:{job.port}"
         route = routing(job)
         self.pollers = [Poller(c, job, ClientCrypto(job.server_public, route)) for c in job.clients]
+        self.modern: list[SogsPoller] | list[SogsPoster] = []
+        v4_route = {**route, "target": V4_PATH}
+        if job.workload == "sogs-poll":
+            self.modern = [
+                SogsPoller(c, job, ClientCrypto(job.server_public, v4_route)) for c in job.modern
+            ]
+        elif job.workload == "sogs-post":
+            self.modern = [
+                SogsPoster(c, job, ClientCrypto(job.server_public, v4_route), self.rng)
+                for c in job.modern
+            ]
         self.pool: list[Request] = []
         self.uploads: list[Request] = []
         self.downloads = list(job.downloads)
@@ -283,6 +479,8 @@ class Workload:
         self._i += 1
         if self.job.workload == "poll":
             return self.pollers[self._i % len(self.pollers)].request()
+        if self.modern:
+            return self.modern[self._i % len(self.modern)].request()
         return self.pool[self._i % len(self.pool)]
 
     def events(self) -> list[tuple[float, Callable[[], Request]]]:
@@ -523,5 +721,7 @@ def worker_main(job: Job, ready: Any, go: Any, results: Any) -> None:
     stats = Stats()
     runner = closed_loop if job.mode == "closed" else open_loop
     uvloop.run(runner(job, workload, t0, stats))
-    received = sum(p.received for p in workload.pollers)
+    received = sum(p.received for p in workload.pollers) + sum(
+        getattr(m, "received", 0) for m in workload.modern
+    )
     results.put(stats.as_dict(received))

@@ -31,7 +31,15 @@ from opengroup.testing.client import OpenGroupClient
 from . import procstat, servers, wrk
 from . import profile as profiler
 from .loadgen import Job, worker_main
-from .seed import ClientSpec, Dataset, DatasetSpec, only_room, refresh_cursors, seed
+from .seed import (
+    ClientSpec,
+    Dataset,
+    DatasetSpec,
+    ModernClientSpec,
+    only_room,
+    refresh_cursors,
+    seed,
+)
 from .servers import ROOT, Subprocess, floor_server, opengroup_server
 
 RESULTS = ROOT / "bench" / "results"
@@ -40,8 +48,10 @@ ALL_ROWS = (
     "floor1",
     "floor1-threadpool",
     "poll",
+    "sogs-poll",
     "mixed",
     "post",
+    "sogs-post",
     "memory",
     "workers2",
     "scale-messages",
@@ -116,7 +126,7 @@ def parse_args(argv: list[str] | None) -> tuple[argparse.Namespace, Settings]:
     )
     p.add_argument(
         "--profile-workload",
-        choices=["poll", "post"],
+        choices=["poll", "post", "sogs-poll", "sogs-post"],
         default="poll",
         help="the closed-loop workload profiled (default poll)",
     )
@@ -363,6 +373,7 @@ class Bench:
         public: bytes,
         duration: float | None = None,
         warmup: float | None = None,
+        modern: list[ModernClientSpec] | None = None,
     ) -> dict[str, Any]:
         """One closed-loop measurement (not yet a row)."""
         s = self.s
@@ -373,6 +384,7 @@ class Bench:
             s.connections // procs + (1 if i < s.connections % procs else 0) for i in range(procs)
         ]
         parts = split(clients, procs) if clients else [[] for _ in range(procs)]
+        modern_parts = split(modern, procs) if modern else [[] for _ in range(procs)]
         jobs = [
             Job(
                 "closed",
@@ -384,6 +396,7 @@ class Bench:
                 server_public=public,
                 connections=per_proc[i],
                 clients=parts[i],
+                modern=modern_parts[i],
                 seed=i,
             )
             for i in range(procs)
@@ -400,8 +413,9 @@ class Bench:
         clients: list[ClientSpec],
         public: bytes,
         load: str | None = None,
+        modern: list[ModernClientSpec] | None = None,
     ) -> dict[str, Any]:
-        run = self.closed_run(name, server, workload, clients, public)
+        run = self.closed_run(name, server, workload, clients, public, modern=modern)
         row = make_row(name, "closed", load or f"C={self.s.connections}", run)
         self.rows.append(row)
         self.log(f"  {row['rps']:.0f} req/s, p99 {row['p99_ms']:.1f} ms, errors {row['errors']}")
@@ -468,7 +482,15 @@ class Bench:
 
     # -- the main dataset
     def main_dataset(self) -> None:
-        wanted = self.only & {"poll", "mixed", "post", "memory", "workers2"}
+        wanted = self.only & {
+            "poll",
+            "sogs-poll",
+            "mixed",
+            "post",
+            "sogs-post",
+            "memory",
+            "workers2",
+        }
         if not wanted:
             return
         s = self.s
@@ -477,6 +499,7 @@ class Bench:
             messages_per_room=s.messages_per_room,
             clients=max(s.clients, *s.open_clients),
             rooms_per_client=s.rooms_per_client,
+            modern_clients=s.clients if self.only & {"sogs-poll", "sogs-post"} else 0,
         )
         self.log(f"seeding main dataset {spec}")
         data = seed(self.work / "main", spec)
@@ -499,6 +522,16 @@ class Bench:
                 if s.wrk:
                     refresh_cursors(data)
                     self.wrk_checks(server, data.server_public, data.clients, floors=False)
+            if "sogs-poll" in self.only:
+                refresh_cursors(data)
+                self.closed(
+                    f"sogs-poll: v4 /batch K={s.rooms_per_client} (Desktop 1.17)",
+                    server,
+                    "sogs-poll",
+                    [],
+                    data.server_public,
+                    modern=data.modern_clients,
+                )
             if s.profile and self.args.profile_workload in self.only:
                 refresh_cursors(data)
                 self.run_profile(server, data)
@@ -507,6 +540,15 @@ class Bench:
             if "post" in self.only:
                 self.closed(
                     "post: POST messages (signed)", server, "post", data.clients, data.server_public
+                )
+            if "sogs-post" in self.only:
+                self.closed(
+                    "sogs-post: v4 POST /room/R/message (X-SOGS, 15)",
+                    server,
+                    "sogs-post",
+                    [],
+                    data.server_public,
+                    modern=data.modern_clients,
                 )
         finally:
             server.stop()
@@ -780,8 +822,9 @@ class Bench:
                     f"{workload} (profiled, not a measurement)",
                     server,
                     workload,
-                    data.clients,
+                    [] if workload.startswith("sogs") else data.clients,
                     data.server_public,
+                    modern=data.modern_clients,
                 ),
             )
         finally:
@@ -1024,9 +1067,12 @@ def render_markdown(doc: dict[str, Any]) -> str:
             else:
                 lines.append(f"- wrk on `{check.get('row')}`: {check.get('error')}")
     if doc.get("profile"):
-        workload = {"poll": "compact_poll", "post": "POST messages"}[
-            doc["profile"].get("workload", "poll")
-        ]
+        workload = {
+            "poll": "compact_poll",
+            "post": "POST messages",
+            "sogs-poll": "v4 /batch poll",
+            "sogs-post": "v4 POST /room/R/message",
+        }[doc["profile"].get("workload", "poll")]
         lines += ["", f"## Profile (py-spy, server under closed-loop {workload})", ""]
         lines += profiler.render(doc["profile"])
     lines += ["", "## Notes", ""] + [f"- {note}" for note in doc["notes"]]

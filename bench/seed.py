@@ -21,9 +21,11 @@ from sqlalchemy import Engine, create_engine, event, insert, update
 
 from opengroup.config import Config
 from opengroup.crypto import SessionKeys
+from opengroup.crypto.blinding import root_session_id
 from opengroup.rules.tokens import TOKEN_TOUCH_INTERVAL_SECONDS
 from opengroup.runtime.bootstrap import open_context
-from opengroup.store.schema import messages, rooms, tokens
+from opengroup.store.schema import messages, rooms, tokens, users
+from opengroup.testing.modern import BlindedUser
 
 CHUNK = 20_000
 
@@ -38,6 +40,9 @@ class DatasetSpec:
     big_room_messages: int = 0
     big_rooms: int = 0
     seed: int = 1
+    # Modern (SOGS API) users: blinded (15) clients with K rooms each, their `users` rows
+    # written as their first signed request would (created, last_active, root).
+    modern_clients: int = 0
 
 
 @dataclass
@@ -52,6 +57,16 @@ class ClientSpec:
 
 
 @dataclass
+class ModernClientSpec:
+    """One modern user: the seed of its Ed25519 key (BlindedUser), its rooms and a seqno
+    cursor per room (at the head when seeded)."""
+
+    seed: bytes
+    rooms: list[str]
+    cursors: list[int]
+
+
+@dataclass
 class Dataset:
     data_dir: Path
     server_public: bytes
@@ -59,6 +74,7 @@ class Dataset:
     message_seq: dict[str, int]
     clients: list[ClientSpec] = field(default_factory=list)
     seconds: float = 0.0
+    modern_clients: list[ModernClientSpec] = field(default_factory=list)
 
 
 def room_name(index: int) -> str:
@@ -177,6 +193,9 @@ def seed(data_dir: Path, spec: DatasetSpec) -> Dataset:
                 )
             for start in range(0, len(token_rows), CHUNK):
                 conn.execute(insert(tokens), token_rows[start : start + CHUNK])
+            modern, user_rows = _modern_clients(spec, room_ids, counts, public, now, rng)
+            for start in range(0, len(user_rows), CHUNK):
+                conn.execute(insert(users), user_rows[start : start + CHUNK])
         with engine.connect() as conn:
             conn.exec_driver_sql("PRAGMA journal_mode = WAL")
     finally:
@@ -188,7 +207,40 @@ def seed(data_dir: Path, spec: DatasetSpec) -> Dataset:
         message_seq=counts,
         clients=specs,
         seconds=time.monotonic() - started,
+        modern_clients=modern,
     )
+
+
+def modern_user(index: int) -> BlindedUser:
+    """The bench's modern user number `index` (deterministic)."""
+    return BlindedUser(hashlib.sha256(b"bench-sogs%d" % index).digest())
+
+
+def _modern_clients(
+    spec: DatasetSpec,
+    room_ids: list[str],
+    counts: dict[str, int],
+    server_public: bytes,
+    now: float,
+    rng: random.Random,
+) -> tuple[list[ModernClientSpec], list[dict]]:
+    found: list[ModernClientSpec] = []
+    rows: list[dict] = []
+    k = min(spec.rooms_per_client, len(room_ids))
+    for i in range(spec.modern_clients):
+        user = modern_user(i)
+        blinded = user.blinded_id(server_public)
+        rows.append(
+            {
+                "session_id": blinded,
+                "root": root_session_id(blinded, server_public),
+                "created": now,
+                "last_active": now,
+            }
+        )
+        mine = rng.sample(room_ids, k)
+        found.append(ModernClientSpec(user.seed, mine, [counts[r] for r in mine]))
+    return found, rows
 
 
 def only_room(client: ClientSpec, room_id: str) -> ClientSpec:
@@ -209,3 +261,8 @@ def refresh_cursors(dataset: Dataset) -> None:
     dataset.message_seq.update(heads)
     for client in dataset.clients:
         client.cursors = [heads[room] for room in client.rooms]
+    if dataset.modern_clients:
+        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
+            seqnos = dict(db.execute("SELECT id, seqno FROM rooms").fetchall())
+        for modern in dataset.modern_clients:
+            modern.cursors = [seqnos[room] for room in modern.rooms]

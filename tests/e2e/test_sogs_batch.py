@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -183,3 +184,58 @@ def test_a_failed_outer_auth_is_the_batch_answer(sogs: SogsClient) -> None:
     headers = user.sogs_headers(sogs.server_pk, "POST", "/batch", orjson.dumps([]))
     reply = sogs.request("POST", "/batch", raw=orjson.dumps(body), headers=headers)
     assert reply.code == 401
+
+
+def test_a_signed_poll_waits_for_a_busy_writers_lock_in_a_thread(server: Server, room: str) -> None:
+    """A signed read or post runs on the event loop only while the writers' lock is free (the
+    nonce, the post are writes); with the lock held elsewhere it waits in a store thread and
+    still answers, and the event loop keeps answering others meanwhile."""
+    import fcntl
+    import threading
+    import time
+
+    user = BlindedUser.generate()
+    warm = SogsClient(server.base_url, server.public_key)
+    assert warm.get("/capabilities", user=user).code == 200
+    url = server.running.database_url
+    if url.startswith("postgres"):
+        pytest.skip("SQLite's writers' lock")
+    database = url.removeprefix("sqlite:///") if url else f"{server.running.data_dir}/opengroup.db"
+    lock_file = Path(f"{database}.write-lock")
+    assert lock_file.exists()
+    replies: list[int] = []
+    with open(lock_file, "rb+") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)  # as another server process writing
+        try:
+
+            def poll() -> None:
+                client = SogsClient(server.base_url, server.public_key)
+                replies.append(client.batch(desktop_body("first_poll", room), user=user).code)
+                client.close()
+
+            def post() -> None:
+                client = SogsClient(server.base_url, server.public_key)
+                replies.append(sogs_post_code(client, room, user))
+                client.close()
+
+            poller = threading.Thread(target=poll)
+            poster = threading.Thread(target=post)
+            poller.start()
+            poster.start()
+            time.sleep(0.3)
+            assert replies == []  # waiting for the lock
+            started = time.monotonic()
+            assert warm.get("/capabilities").code == 200  # the loop is not blocked
+            assert time.monotonic() - started < 2
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+        poller.join(30)
+        poster.join(30)
+    warm.close()
+    assert sorted(replies) == [200, 201]
+
+
+def sogs_post_code(client: SogsClient, room: str, user: BlindedUser) -> int:
+    data = os.urandom(50)
+    body = {"data": b64(data), "signature": b64(user.sign_post(data, client.server_pk))}
+    return client.post(f"/room/{room}/message", body, user=user).code

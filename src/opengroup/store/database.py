@@ -107,6 +107,13 @@ def make_engine(url: str, *, background_checkpoints: bool = False) -> Engine:
     )
 
 
+class WouldBlock(BaseException):
+    """Raised inside `Database.no_wait_writes()` where a write would have to wait for the
+    writers' lock (or is not allowed without waiting: SQLAlchemy writes, PostgreSQL): nothing
+    was written, and the caller runs the work again where it may wait. A BaseException, so
+    that no handler's `except Exception` turns it into an answer."""
+
+
 class Database:
     """`background_checkpoints` (SQLite): commits never copy the WAL into the database file;
     the owner calls `checkpoint()` from elsewhere (the server: every CHECKPOINT_SECONDS).
@@ -136,6 +143,7 @@ class Database:
         )
         self._executor: ThreadPoolExecutor | None = None
         self._threads = threads
+        self._scope = threading.local()  # the thread's shared_reads() scope, if any
 
     async def run(self, function: Callable[..., T], *args: Any) -> T:
         """`function(*args)` in one of the store's threads (created on first use)."""
@@ -156,24 +164,66 @@ class Database:
 
     @contextmanager
     def write(self) -> Iterator[Tx]:
+        if getattr(self._scope, "no_wait", False):
+            raise WouldBlock
+        self._end_shared_snapshot()
         with self._translate_errors(), self._writers_queue(), self.engine.connect() as conn:
             conn.execution_options(**{_WRITE: True})
             with conn.begin():
                 yield conn
 
     def read_raw(self) -> AbstractContextManager[RawTx]:
-        """A read snapshot on the driver connection, for the hot path (see RawTx)."""
+        """A read snapshot on the driver connection, for the hot path (see RawTx). Inside
+        `shared_reads()`, the scope's snapshot (opened on first use)."""
+        scope: _SharedReads | None = getattr(self._scope, "shared", None)
+        if scope is not None:
+            return scope.read()
+        return self._own_read_raw()
+
+    def _own_read_raw(self) -> AbstractContextManager[RawTx]:
         if self._thread_drivers is not None:
             return _SQLiteRawTransaction(self._thread_drivers, None, self._driver_errors)
         return self._postgres_raw(commit=False)
 
+    def shared_reads(self) -> AbstractContextManager[None]:
+        """Reads of this thread share one read transaction until the scope ends or a write
+        begins (a read after a write sees it: the write ends the shared snapshot, the next
+        read opens another). For the sub-requests of one modern batch: one BEGIN, one pool
+        checkout on PostgreSQL, instead of one per sub-request. Nested scopes are one."""
+        if getattr(self._scope, "shared", None) is not None:
+            return _NO_SCOPE
+        return _SharedReads(self)
+
+    def _end_shared_snapshot(self) -> None:
+        scope: _SharedReads | None = getattr(self._scope, "shared", None)
+        if scope is not None:
+            scope.end_snapshot()
+
     def write_raw(self) -> AbstractContextManager[RawTx]:
-        """A write transaction on the driver connection; SQLite takes its write lock up front."""
+        """A write transaction on the driver connection; SQLite takes its write lock up front.
+        Inside `no_wait_writes()`, only if the lock is free now (else WouldBlock)."""
+        no_wait = getattr(self._scope, "no_wait", False)
+        if no_wait and self._thread_drivers is None:
+            raise WouldBlock
+        self._end_shared_snapshot()
         if self._thread_drivers is not None:
             return _SQLiteRawTransaction(
-                self._thread_drivers, self._write_lock, self._driver_errors
+                self._thread_drivers, self._write_lock, self._driver_errors, no_wait=no_wait
             )
         return self._postgres_raw(commit=True)
+
+    @contextmanager
+    def no_wait_writes(self) -> Iterator[None]:
+        """Writes of this thread in the scope never wait: on SQLite, `write_raw` takes the
+        writers' lock only if it is free and SQLite's own lock only if it is (busy timeout
+        0), else raises WouldBlock before writing anything; other writes raise it at once.
+        For short writes on an event loop (a signed read's nonce), with a fallback to a
+        store thread."""
+        self._scope.no_wait = True
+        try:
+            yield
+        finally:
+            self._scope.no_wait = False
 
     @contextmanager
     def _postgres_raw(self, *, commit: bool) -> Iterator[RawTx]:
@@ -308,20 +358,29 @@ class _SQLiteRawTransaction:
     SQLite. A class, not nested @contextmanager generators: those cost ~10,000 instructions
     each, and the three or five of them made up ~3% of a compact_poll."""
 
-    __slots__ = ("_connection", "_driver", "_drivers", "_errors", "_lock")
+    __slots__ = ("_connection", "_driver", "_drivers", "_errors", "_lock", "_no_wait")
 
     def __init__(
-        self, drivers: _ThreadDrivers, lock: SQLiteWriteLock | None, errors: type[Exception]
+        self,
+        drivers: _ThreadDrivers,
+        lock: SQLiteWriteLock | None,
+        errors: type[Exception],
+        *,
+        no_wait: bool = False,
     ) -> None:
         self._drivers = drivers
         self._lock = lock
         self._errors = errors
+        self._no_wait = no_wait
         self._connection: _DriverHolder | PoolProxiedConnection | None = None
         self._driver: Any = None
 
     def __enter__(self) -> RawTx:
         if self._lock is not None:
-            self._lock.acquire()
+            if not self._no_wait:
+                self._lock.acquire()
+            elif not self._lock.try_acquire():
+                raise WouldBlock
         try:
             self._connection = connection = self._drivers.connection()
             driver: Any = (
@@ -330,7 +389,12 @@ class _SQLiteRawTransaction:
                 else connection.driver_connection
             )
             self._driver = driver
-            driver.execute("BEGIN" if self._lock is None else "BEGIN IMMEDIATE")
+            if self._lock is None:
+                driver.execute("BEGIN")
+            elif self._no_wait:
+                self._begin_no_wait(driver)
+            else:
+                driver.execute("BEGIN IMMEDIATE")
         except BaseException as error:
             self._finish()
             mapped = classify(error) if isinstance(error, self._errors) else None
@@ -358,6 +422,20 @@ class _SQLiteRawTransaction:
             raise mapped from error
         # Anything else the body raised (a bug's driver error included) goes on unchanged.
 
+    @staticmethod
+    def _begin_no_wait(driver: Any) -> None:
+        """BEGIN IMMEDIATE without SQLite's busy wait: a writer outside our lock (a shell, a
+        tool) holding SQLite's own lock makes it WouldBlock, not a sleep."""
+        driver.execute("PRAGMA busy_timeout = 0")
+        try:
+            driver.execute("BEGIN IMMEDIATE")
+        except sqlite3_module.OperationalError as error:
+            if "locked" in str(error) or "busy" in str(error):
+                raise WouldBlock from error
+            raise
+        finally:
+            driver.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+
     def _finish(self) -> None:
         """Roll back what was not committed, give back a pooled connection, unlock."""
         connection, self._connection, self._driver = self._connection, None, None
@@ -369,6 +447,77 @@ class _SQLiteRawTransaction:
         finally:
             if self._lock is not None:
                 self._lock.release()
+
+
+class _SharedReads:
+    """`Database.shared_reads()`: one read transaction for the reads of a scope."""
+
+    __slots__ = ("_context", "_db", "_rtx")
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self._context: AbstractContextManager[RawTx] | None = None
+        self._rtx: RawTx | None = None
+
+    def __enter__(self) -> None:
+        self._db._scope.shared = self
+
+    def __exit__(self, exc_type: type[BaseException] | None, error: object, tb: object) -> None:
+        self._db._scope.shared = None
+        self.end_snapshot()
+
+    def read(self) -> AbstractContextManager[RawTx]:
+        if self._rtx is None:
+            context = self._db._own_read_raw()
+            self._rtx = context.__enter__()
+            self._rtx.memo = {}
+            self._context = context
+        return _SharedRead(self, self._rtx)
+
+    def end_snapshot(
+        self,
+        exc_type: type[BaseException] | None = None,
+        error: BaseException | None = None,
+        tb: object = None,
+    ) -> None:
+        """End the shared transaction; given a failure, as its own `with` would end on it
+        (a driver error is mapped to its StorageFailure there)."""
+        context, self._context, self._rtx = self._context, None, None
+        if context is not None:
+            context.__exit__(exc_type, error, tb)  # type: ignore[arg-type]
+
+
+class _SharedRead:
+    """One read inside a shared scope: nothing to begin or end, except that a failure ends
+    the snapshot (PostgreSQL refuses every later statement of a failed transaction)."""
+
+    __slots__ = ("_rtx", "_scope")
+
+    def __init__(self, scope: _SharedReads, rtx: RawTx) -> None:
+        self._scope = scope
+        self._rtx = rtx
+
+    def __enter__(self) -> RawTx:
+        return self._rtx
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, error: BaseException | None, tb: object
+    ) -> None:
+        if exc_type is not None:
+            self._scope.end_snapshot(exc_type, error, tb)
+
+
+class _NoScope:
+    __slots__ = ()
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+_NO_SCOPE = _NoScope()
 
 
 def dialect_insert(tx: Tx, table: Table) -> postgresql.Insert | sqlite.Insert:
@@ -395,11 +544,14 @@ class RawTx:
     driver. They are written once with `?` placeholders (sqlite3); psycopg gets `%s`.
     """
 
-    __slots__ = ("_driver", "postgres")
+    __slots__ = ("_driver", "memo", "postgres")
 
     def __init__(self, driver: Any, *, postgres: bool) -> None:
         self._driver = driver
         self.postgres = postgres
+        # A shared read transaction's memo (Database.shared_reads): what a use case looked up
+        # once in it, e.g. a room and the caller's standing there. None elsewhere.
+        self.memo: dict[Any, Any] | None = None
 
     @classmethod
     def of(cls, tx: Tx) -> RawTx:

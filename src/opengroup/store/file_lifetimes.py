@@ -17,7 +17,7 @@ from collections.abc import Collection, Sequence
 
 from sqlalchemy import ColumnElement, and_, case, exists, null, or_, select, update
 
-from .database import RawTx, Tx
+from .database import RawTx, Tx, as_raw
 from .rooms import Room, set_room_image
 from .schema import files, pinned_messages, rooms
 
@@ -39,7 +39,7 @@ def _not_room_image(room: Room) -> ColumnElement[bool]:
 
 
 def attach_uploads(
-    tx: Tx,
+    tx: Tx | RawTx,
     room: Room,
     message_id: int,
     file_ids: Collection[int],
@@ -51,34 +51,34 @@ def attach_uploads(
 ) -> int:
     """Attach to `message_id` the listed uploads that are by one of `uploaders`, in this room,
     not attached yet, uploaded after `uploaded_after` and not expired; the others are left
-    alone. Their expiry becomes the ordinary one. Returns how many were attached."""
+    alone. Their expiry becomes the ordinary one. Returns how many were attached. Plain SQL:
+    it runs inside a post's raw write transaction."""
     if not file_ids or not uploaders:
         return 0
-    result = tx.execute(
-        update(files)
-        .where(
-            files.c.room_pk == room.pk,
-            files.c.id.in_(sorted(set(file_ids))),
-            files.c.uploader.in_(sorted(set(uploaders))),
-            files.c.message_id.is_(None),
-            files.c.created_at > uploaded_after,
-            files.c.expires_at.is_not(None),  # the room image (no expiry) is never taken
-            files.c.expires_at > now,
-        )
-        .values(message_id=message_id)
+    rtx = as_raw(tx)
+    ids, who = sorted(set(file_ids)), sorted(set(uploaders))
+    id_marks, who_marks = ", ".join("?" * len(ids)), ", ".join("?" * len(who))
+    attached = rtx.all(
+        f"UPDATE files SET message_id = ? WHERE room_pk = ? AND id IN ({id_marks}) "
+        f"AND uploader IN ({who_marks}) AND message_id IS NULL AND created_at > ? "
+        # the room image (no expiry) is never taken
+        "AND expires_at IS NOT NULL AND expires_at > ? RETURNING id",
+        (message_id, room.pk, *ids, *who, uploaded_after, now),
     )
-    attached = int(result.rowcount or 0)
-    if attached:
-        tx.execute(
-            update(files)
-            .where(
-                files.c.room_pk == room.pk,
-                files.c.message_id == message_id,
-                files.c.id.in_(sorted(set(file_ids))),
-            )
-            .values(expires_at=_ordinary_expiry(expiry_seconds))
+    if not attached:
+        return 0
+    taken = [row[0] for row in attached]
+    marks = ", ".join("?" * len(taken))
+    if expiry_seconds <= 0:
+        rtx.run(f"UPDATE files SET expires_at = NULL WHERE id IN ({marks})", tuple(taken))
+    else:
+        rtx.run(
+            "UPDATE files SET expires_at = CASE WHEN EXISTS (SELECT 1 FROM pinned_messages p "
+            "WHERE p.room_pk = files.room_pk AND p.message_id = files.message_id) "
+            f"THEN NULL ELSE created_at + ? END WHERE id IN ({marks})",
+            (expiry_seconds, *taken),
         )
-    return attached
+    return len(taken)
 
 
 def keep_files_of_pinned(tx: Tx, room: Room, message_id: int) -> None:

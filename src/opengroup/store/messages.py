@@ -103,6 +103,25 @@ def insert_message(
     return Message(server_id, session_id, timestamp, data, signature)
 
 
+# Every id a person has posted with: the two given (the signing id and its root) and every
+# id the users table knows with that root.
+_COUNT_PERSON_POSTS = """
+SELECT count(*) FROM messages WHERE room_pk = ? AND timestamp > ? AND session_id IN (
+    SELECT session_id FROM users WHERE root = ? UNION SELECT ? UNION SELECT ?)"""
+
+
+def count_person_posts_since(
+    tx: Tx | RawTx, room: Room, session_id: str, root: str, since_ms: int
+) -> int:
+    """Posts since `since_ms` by any id of the person who signs as `session_id` and has the
+    root 05 id `root` (the modern rate limit): one statement, under the room's write lock as
+    `count_posts_since`."""
+    rtx = as_raw(tx)
+    lock_room(rtx, room)
+    row = rtx.one(_COUNT_PERSON_POSTS, (room.pk, since_ms, root, session_id, root))
+    return int(row[0]) if row else 0
+
+
 def count_posts_since(tx: Tx | RawTx, room: Room, session_id: str, since_ms: int) -> int:
     """Posts of one user since `since_ms`, counted under the room's write lock.
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, ScalarSelect, delete, exists, select, update
+from sqlalchemy import delete, exists, select, update
 
 from .database import RawTx, Tx, as_raw, dialect_insert
 from .rooms import Room, bump_all_info_updates, bump_info_updates
@@ -82,40 +82,30 @@ def moderator_flags(tx: Tx, room: Room, root: str) -> ModeratorFlags:
     )
 
 
-def _blinded_id(root_column: ColumnElement[str]) -> ScalarSelect[str]:
-    return (
-        select(users.c.session_id)
-        .where(users.c.root == root_column, users.c.session_id.like("15%"))
-        .order_by(users.c.session_id)
-        .limit(1)
-        .scalar_subquery()
-    )
+# The 15 id a moderator has signed with, if any (the first by sort order, as the listing shows
+# one; ids are lowercase hex); global grants first, then the room's, which override them.
+_LIST_MODERATORS = """
+SELECT g.session_id, g.named_as, g.admin, g.visible, 1,
+       (SELECT u.session_id FROM users u WHERE u.root = g.session_id
+        AND u.session_id >= '15' AND u.session_id < '16' ORDER BY u.session_id LIMIT 1)
+FROM global_moderators g
+UNION ALL
+SELECT m.session_id, m.named_as, m.admin, m.visible, 0,
+       (SELECT u.session_id FROM users u WHERE u.root = m.session_id
+        AND u.session_id >= '15' AND u.session_id < '16' ORDER BY u.session_id LIMIT 1)
+FROM moderators m WHERE m.room_pk = ?
+ORDER BY 5 DESC"""
 
 
-def list_moderators(tx: Tx, room: Room) -> list[ModeratorGrant]:
-    """Everyone who moderates the room, sorted by root: room grants and global ones."""
+def list_moderators(tx: Tx | RawTx, room: Room) -> list[ModeratorGrant]:
+    """Everyone who moderates the room, sorted by root: room grants and global ones (raw SQL:
+    a modern poll lists them whenever the room changed)."""
     merged: dict[str, ModeratorGrant] = {}
-    global_rows = tx.execute(
-        select(
-            global_moderators.c.session_id,
-            global_moderators.c.named_as,
-            global_moderators.c.admin,
-            global_moderators.c.visible,
-            _blinded_id(global_moderators.c.session_id),
-        )
-    )
-    for root, named_as, admin, visible, blinded in global_rows:
-        merged[root] = ModeratorGrant(root, named_as, bool(admin), bool(visible), True, blinded)
-    room_rows = tx.execute(
-        select(
-            moderators.c.session_id,
-            moderators.c.named_as,
-            moderators.c.admin,
-            moderators.c.visible,
-            _blinded_id(moderators.c.session_id),
-        ).where(moderators.c.room_pk == room.pk)
-    )
-    for root, named_as, admin, visible, blinded in room_rows:
+    rows = as_raw(tx).all(_LIST_MODERATORS, (room.pk,))
+    for root, named_as, admin, visible, is_global, blinded in rows:
+        if is_global:
+            merged[root] = ModeratorGrant(root, named_as, bool(admin), bool(visible), True, blinded)
+            continue
         other = merged.get(root)
         merged[root] = ModeratorGrant(
             root,

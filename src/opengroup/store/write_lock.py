@@ -59,6 +59,23 @@ class SQLiteWriteLock:
             self._thread_lock.release()
             raise
 
+    def try_acquire(self) -> bool:
+        """Take the lock only if it is free now (thread lock, then flock): never waits, so it
+        may run on an event loop. True if taken (release it as after acquire)."""
+        if not self._thread_lock.acquire(blocking=False):
+            return False
+        try:
+            fd = self._file()
+            if fd is not None:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self._thread_lock.release()
+            return False
+        except BaseException:
+            self._thread_lock.release()
+            raise
+        return True
+
     @staticmethod
     def _flock_until(fd: int, deadline: float) -> None:
         """flock has no timeout: try without blocking, then again after short naps. Only a

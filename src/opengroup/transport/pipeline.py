@@ -13,11 +13,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import orjson
+
 from opengroup.api.legacy.routes import LEGACY
 from opengroup.api.request import ApiRequest
 from opengroup.api.routing import Match, Reply, Router
 from opengroup.api.sogs.routes import SOGS
 from opengroup.crypto import BadEnvelope
+from opengroup.store.database import WouldBlock
 from opengroup.transport.metrics import record_api_request, record_http, record_onion_failure
 from opengroup.usecases.context import ServerContext
 
@@ -91,16 +94,99 @@ async def answer(ctx: ServerContext, request: ApiRequest) -> tuple[Reply, bool]:
         return router.failure(404, "the legacy API is turned off on this server"), False
     found = router.match(request.method, request.path)
     started = time.perf_counter()
+    run = _dispatch_sharing_reads if request.api == "sogs" else router.dispatch
     if found is not None and _leaves_loop(ctx, found, request):
-        reply = await ctx.db.run(router.dispatch, ctx, request, found)
+        if _on_loop_without_waiting(ctx, found, request):
+            try:
+                reply = _dispatch_without_waiting(ctx, request, found)
+            except WouldBlock:  # the writers' lock is taken: nothing was written
+                reply = await ctx.db.run(run, ctx, request, found)
+        else:
+            reply = await ctx.db.run(run, ctx, request, found)
     else:
-        reply = router.dispatch(ctx, request, found)
+        reply = run(ctx, request, found)
     pattern = found.route.pattern if found is not None else None
     record_api_request(
         pattern, request.method, request.transport, reply.status_code,
         time.perf_counter() - started,
     )  # fmt: skip
     return reply, found is not None and found.route.heavy
+
+
+def _dispatch_sharing_reads(ctx: ServerContext, request: ApiRequest, found: Match | None) -> Reply:
+    """A modern request, its reads in one read transaction (a batch's sub-requests: one
+    snapshot, not one each; a write in between ends it, so later reads see the write)."""
+    with ctx.db.shared_reads():
+        return ROUTERS["sogs"].dispatch(ctx, request, found)
+
+
+def _dispatch_without_waiting(ctx: ServerContext, request: ApiRequest, found: Match) -> Reply:
+    """A signed modern request on the event loop: each write transaction (the nonce and the
+    user record, before the endpoint runs; a post's) begins only if the writers' lock is free
+    now; otherwise WouldBlock before that transaction writes anything, and the caller runs the
+    request again in a store thread, where it may wait. A request whose nonce is recorded
+    already is marked authenticated, so the second run does not record it again."""
+    with ctx.db.no_wait_writes():
+        return _dispatch_sharing_reads(ctx, request, found)
+
+
+def _on_loop_without_waiting(ctx: ServerContext, found: Match, request: ApiRequest) -> bool:
+    """A signed modern request that only reads (a GET, or a /batch or /sequence of reads, as
+    Desktop's poll) or makes one write transaction (a post, edit, deletion), small, on
+    SQLite: its reads never wait and its writes need not (see _dispatch_without_waiting).
+    Saves the hop to a thread (~0.2 ms of CPU, as much as the onion envelope itself).
+    Anything else goes to a store thread as before."""
+    if request.api != "sogs" or ctx.db.reads_can_block or found.route.heavy:
+        return False
+    if request.body is not None and len(request.body) > INLINE_BODY_BYTES:
+        return False
+    if not found.route.writes:
+        return True
+    if (found.route.method, found.route.pattern) in _ONE_WRITE_ROUTES:
+        return True
+    if found.route.pattern not in _BATCHES or not request.body:
+        return False
+    try:
+        items = orjson.loads(request.body)
+    except orjson.JSONDecodeError:
+        return False
+    if not isinstance(items, list) or len(items) > _MAX_INLINE_ITEMS:
+        return False
+    sogs = ROUTERS["sogs"]
+    for item in items:
+        if not isinstance(item, dict):
+            return False
+        method, path = item.get("method"), item.get("path")
+        if not isinstance(path, str) or path[:1] != "/":
+            return False
+        if method == "GET" and _GETS_ONLY_READ:
+            continue  # every GET route reads only: no need to find which one
+        if not isinstance(method, str):
+            return False
+        sub = sogs.match(method, path[1:].partition("?")[0])
+        if sub is None or sub.route.writes or sub.route.heavy or sub.route.pattern in _BATCHES:
+            return False
+    return True
+
+
+_BATCHES = frozenset({"batch", "sequence"})
+# Routes whose handler makes exactly one write transaction: if it would wait (WouldBlock,
+# raised before it writes anything), the request runs again in a thread, where the signer is
+# known already (the nonce is not recorded twice) and the handler starts over.
+_ONE_WRITE_ROUTES = frozenset(
+    {
+        ("POST", "room/{room}/message"),
+        ("PUT", "room/{room}/message/{id}"),
+        ("DELETE", "room/{room}/message/{id}"),
+    }
+)
+# True while no GET route of the modern API writes or moves megabytes (checked at import, so
+# a route added later that does turns the shortcut off by itself).
+_GETS_ONLY_READ = all(
+    not (route.writes or route.heavy) for route in ROUTERS["sogs"].routes if route.method == "GET"
+)
+# Desktop's poll of a server of 30 rooms; a bigger batch of reads runs in a thread.
+_MAX_INLINE_ITEMS = 64
 
 
 def _leaves_loop(ctx: ServerContext, found: Match, request: ApiRequest) -> bool:

@@ -41,7 +41,7 @@ def box(
     ctx: ServerContext, user: SignedUser | None, which: str, after: int, limit: int
 ) -> list[DirectMessage]:
     reader = require_blinded(user)
-    with ctx.db.read() as tx:
+    with ctx.db.read_raw() as tx:
         return dm_store.box(tx, which, reader.session_id, after, limit, ctx.clock())
 
 

@@ -13,6 +13,7 @@ from opengroup.rules.room_text import clean_filename
 from opengroup.store import Tx, file_lifetimes
 from opengroup.store import files as file_store
 from opengroup.store import users as user_store
+from opengroup.store.database import RawTx
 from opengroup.store.rooms import Room
 from opengroup.usecases.context import DAY, ServerContext
 from opengroup.usecases.identity import SignedUser
@@ -68,14 +69,14 @@ def download(ctx: ServerContext, token: str, user: SignedUser | None, file_id: i
     return Download(content, record.filename, record.expires_at)
 
 
-def own_ids(tx: Tx, user: SignedUser) -> set[str]:
+def own_ids(tx: Tx | RawTx, user: SignedUser) -> set[str]:
     """Every id this person may have uploaded with: their uploads are theirs to attach."""
     return {user.session_id, user.root, *user_store.ids_of_root(tx, user.root)}
 
 
 def attach_uploads(
     ctx: ServerContext,
-    tx: Tx,
+    tx: Tx | RawTx,
     room: Room,
     user: SignedUser,
     message_id: int,

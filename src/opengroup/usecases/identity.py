@@ -1,5 +1,6 @@
-"""Who signed a modern request (SOGS-API.md 3-4): the X-SOGS checks in the order of §3.4,
-the nonce, and the user record. Nothing is written before the signature has verified."""
+"""Who signed a modern request (SOGS-API.md 3-4): the X-SOGS checks with the outcomes of
+§3.4's order, the nonce, and the user record. Nothing is written before the signature has
+verified; a signed request takes one write transaction and nothing else."""
 
 from __future__ import annotations
 
@@ -58,13 +59,22 @@ def authenticate(
     if credentials is None:
         return None
     root = root_of(ctx, credentials.session_id)
-    with ctx.db.read() as tx:
-        if moderation_store.is_globally_banned(tx, root):
-            raise SogsAuthError(403, BANNED_TEXT)
-    path, raw_query = signed_path(endpoint)
-    verify_request_signature(credentials, ctx.keys.public, method, path, raw_query, body)
+    try:
+        path, raw_query = signed_path(endpoint)
+        verify_request_signature(credentials, ctx.keys.public, method, path, raw_query, body)
+    except SogsAuthError:
+        # Row 10 comes before row 11: a banned user's bad signature is still "Banned".
+        with ctx.db.read_raw() as rtx:
+            if moderation_store.is_globally_banned(rtx, root):
+                raise SogsAuthError(403, BANNED_TEXT) from None
+        raise
+    # The signature is good (checked outside the writers' lock): the ban (row 10), the nonce
+    # (row 12) and the user record in one write transaction. A banned user's request writes
+    # nothing, as if refused before its signature was looked at.
     expires = max(now, credentials.timestamp) + TIMESTAMP_WINDOW + NONCE_MARGIN_SECONDS
     with ctx.db.write_raw() as rtx:
+        if moderation_store.is_globally_banned(rtx, root):
+            raise SogsAuthError(403, BANNED_TEXT)
         if not user_store.record_nonce(rtx, credentials.session_id, credentials.nonce, expires):
             raise SogsAuthError(425, NONCE_REUSED_TEXT)
         user_store.upsert_user_seen(rtx, credentials.session_id, root, now)

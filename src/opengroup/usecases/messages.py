@@ -10,7 +10,6 @@ from opengroup.crypto.message_signatures import verify_message_signature
 from opengroup.errors import BadInput, Forbidden, NotFound
 from opengroup.store import message_rows
 from opengroup.store import messages as legacy_store
-from opengroup.store import users as user_store
 from opengroup.store.database import RawTx, Tx
 from opengroup.store.message_rows import MessageRow
 from opengroup.store.rooms import Room
@@ -30,7 +29,9 @@ NOT_AUTHOR = "Only the author of a message may edit it"
 DELETE_FORBIDDEN = "Only the author or a moderator may delete a message"
 
 
-def readable_room(ctx: ServerContext, tx: Tx, token: str, user: SignedUser | None) -> RoomView:
+def readable_room(
+    ctx: ServerContext, tx: Tx | RawTx, token: str, user: SignedUser | None
+) -> RoomView:
     view = find_room(ctx, tx, token, user)
     require_read(view)
     if user is not None:
@@ -50,7 +51,7 @@ class Page:
 
 
 def _page(
-    tx: Tx, view: RoomView, rows: list[MessageRow], user: SignedUser | None, reactors: int
+    tx: Tx | RawTx, view: RoomView, rows: list[MessageRow], user: SignedUser | None, reactors: int
 ) -> Page:
     live = [row.id for row in rows if not row.deleted and row.seqno_reactions]
     return Page(rows, summaries(tx, view.info.room, live, user, reactors) if live else {})
@@ -60,7 +61,7 @@ def since(
     ctx: ServerContext, token: str, user: SignedUser | None, seqno: int, limit: int, *,
     reactions: bool, reactors: int = 4,
 ) -> Page:  # fmt: skip
-    with ctx.db.read() as tx:
+    with ctx.db.read_raw() as tx:
         view = readable_room(ctx, tx, token, user)
         if seqno >= view.info.seqno:
             return Page([], {})  # the cursor is at the newest change: most polls end here
@@ -73,7 +74,7 @@ def since(
 def recent(
     ctx: ServerContext, token: str, user: SignedUser | None, limit: int, reactors: int = 4
 ) -> Page:
-    with ctx.db.read() as tx:
+    with ctx.db.read_raw() as tx:
         view = readable_room(ctx, tx, token, user)
         return _page(tx, view, message_rows.recent(tx, view.info.room, limit), user, reactors)
 
@@ -82,7 +83,7 @@ def before(
     ctx: ServerContext, token: str, user: SignedUser | None, message_id: int, limit: int,
     reactors: int = 4,
 ) -> Page:  # fmt: skip
-    with ctx.db.read() as tx:
+    with ctx.db.read_raw() as tx:
         view = readable_room(ctx, tx, token, user)
         rows = message_rows.before(tx, view.info.room, message_id, limit)
         return _page(tx, view, rows, user, reactors)
@@ -91,7 +92,7 @@ def before(
 def one(
     ctx: ServerContext, token: str, user: SignedUser | None, message_id: int, reactors: int = 4
 ) -> Page:
-    with ctx.db.read() as tx:
+    with ctx.db.read_raw() as tx:
         view = readable_room(ctx, tx, token, user)
         found = message_rows.get_message(tx, view.info.room, message_id)
         if found is None:
@@ -104,18 +105,13 @@ def _check_signature(user: SignedUser, data: bytes, signature: bytes) -> None:
         raise BadInput("the message signature does not verify")
 
 
-def _ids_of(tx: Tx | RawTx, user: SignedUser) -> set[str]:
-    """Every id this person has posted with here: the rate limit counts them together."""
-    return {user.session_id, user.root, *user_store.ids_of_root(tx, user.root)}
-
-
 def _check_rate(ctx: ServerContext, tx: Tx | RawTx, view: RoomView, user: SignedUser) -> None:
+    """The rate limit counts every id this person has posted with here (SOGS-API.md 4.4)."""
     if view.permissions.admin:
         return  # admins are exempt (SOGS-API.md 7.3)
     since_ms = int((ctx.clock() - ctx.config.rate_limit_seconds) * 1000)
-    room = view.info.room
-    count = sum(
-        legacy_store.count_posts_since(tx, room, sid, since_ms) for sid in _ids_of(tx, user)
+    count = legacy_store.count_person_posts_since(
+        tx, view.info.room, user.session_id, user.root, since_ms
     )
     ctx.rate_limit.check(count)
 
@@ -131,7 +127,7 @@ def post(
     """A new message by the signer; its signature is checked before any lock is taken."""
     signer = require_user(user)
     _check_signature(signer, data, signature)
-    with ctx.db.write() as tx:
+    with ctx.db.write_raw() as tx:
         view = find_room(ctx, tx, token, signer)
         require_write(view)
         _check_rate(ctx, tx, view, signer)
@@ -153,7 +149,7 @@ def edit(
 ) -> MessageRow:
     signer = require_user(user)
     _check_signature(signer, data, signature)
-    with ctx.db.write() as tx:
+    with ctx.db.write_raw() as tx:
         view = find_room(ctx, tx, token, signer)
         room = view.info.room
         found = message_rows.get_message(tx, room, message_id)
@@ -173,7 +169,7 @@ def edit(
 def delete(ctx: ServerContext, token: str, user: SignedUser | None, message_id: int) -> None:
     """By its author (any id of the same person) with write permission, or a moderator."""
     signer = require_user(user)
-    with ctx.db.write() as tx:
+    with ctx.db.write_raw() as tx:
         view = find_room(ctx, tx, token, signer)
         room = view.info.room
         found = message_rows.get_message(tx, room, message_id)
@@ -186,5 +182,5 @@ def delete(ctx: ServerContext, token: str, user: SignedUser | None, message_id: 
         delete_messages(tx, room, [message_id], ctx.clock())
 
 
-def delete_messages(tx: Tx, room: Room, message_ids: list[int], now: float) -> None:
+def delete_messages(tx: Tx | RawTx, room: Room, message_ids: list[int], now: float) -> None:
     legacy_store.delete_messages(tx, room, message_ids, now)

@@ -51,7 +51,7 @@ def moderate_override(
     cleared: frozenset[str] = frozenset(),
 ) -> list[OverrideRow]:
     """GET (change None) or POST an override through the API: moderators only."""
-    with ctx.db.write() as tx:
+    with ctx.db.write() if change is not None else ctx.db.read() as tx:
         view = find_room(ctx, tx, token, user)
         require_moderator(view)
         room = view.info.room

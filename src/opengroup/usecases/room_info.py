@@ -3,6 +3,7 @@ pollInfo, for one caller."""
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass, field
 
 from opengroup.store import Tx
@@ -10,8 +11,10 @@ from opengroup.store import auth as activity_store
 from opengroup.store import moderation as moderation_store
 from opengroup.store import pins as pin_store
 from opengroup.store import rooms as room_store
+from opengroup.store.database import RawTx
 from opengroup.store.moderation import ModeratorGrant
 from opengroup.store.pins import Pin
+from opengroup.store.rooms import Room
 from opengroup.usecases.context import ServerContext
 from opengroup.usecases.identity import SignedUser
 from opengroup.usecases.room_access import (
@@ -23,6 +26,28 @@ from opengroup.usecases.room_access import (
 )
 
 ACTIVE_USERS_CUTOFF = 604_800  # 7 days, as the legacy member_count counts
+# Every modern poll shows each room's active_users: counting a room of thousands of readers
+# each time would cost more than the rest of the poll. Activity is recorded late anyway (in
+# batches every few seconds, SOGS-API.md 6.1); a count is reused for this long per process.
+ACTIVE_USERS_CACHE_SECONDS = 2.0
+_active_counts: weakref.WeakKeyDictionary[object, dict[int, tuple[float, int]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _active_users(ctx: ServerContext, tx: Tx | RawTx, room: Room, *, cached: bool) -> int:
+    """`cached`: a count of the last ACTIVE_USERS_CACHE_SECONDS will do (pollInfo); else
+    counted now (GET /room/R, /rooms), which also refreshes the cache."""
+    now = ctx.clock()
+    counts = _active_counts.get(ctx.db)
+    if counts is None:
+        counts = _active_counts.setdefault(ctx.db, {})
+    found = counts.get(room.pk)
+    if cached and found is not None and now < found[0]:
+        return found[1]
+    active = activity_store.count_active_users(tx, room, now - ACTIVE_USERS_CUTOFF)
+    counts[room.pk] = (now + ACTIVE_USERS_CACHE_SECONDS, active)
+    return active
 
 
 @dataclass(slots=True)
@@ -33,9 +58,11 @@ class RoomDetails:
     pins: list[Pin] = field(default_factory=list)  # oldest pin first
 
 
-def _details(ctx: ServerContext, tx: Tx, view: RoomView) -> RoomDetails:
+def _details(
+    ctx: ServerContext, tx: Tx | RawTx, view: RoomView, *, cached: bool = False
+) -> RoomDetails:
     room = view.info.room
-    active = activity_store.count_active_users(tx, room, ctx.clock() - ACTIVE_USERS_CUTOFF)
+    active = _active_users(ctx, tx, room, cached=cached)
     details = RoomDetails(view, active, moderation_store.list_moderators(tx, room))
     details.pins = pin_store.list_pins(tx, room)
     return details
@@ -43,7 +70,7 @@ def _details(ctx: ServerContext, tx: Tx, view: RoomView) -> RoomDetails:
 
 def room(ctx: ServerContext, token: str, user: SignedUser | None) -> RoomDetails:
     """GET /room/R: 404 unless the caller may read or see the room."""
-    with ctx.db.read() as tx:
+    with ctx.db.read_raw() as tx:
         view = find_room(ctx, tx, token, user)
         require_visible(view)
         return _details(ctx, tx, view)
@@ -66,15 +93,12 @@ class PollInfo:
 def poll_info(
     ctx: ServerContext, token: str, user: SignedUser | None, info_updates: int
 ) -> PollInfo:
-    with ctx.db.read() as tx:
+    with ctx.db.read_raw() as tx:
         view = find_room(ctx, tx, token, user)
         require_read(view)
         if user is not None:
             ctx.activity.add(view.info.room.pk, user.root)
         if view.info.info_updates != info_updates:
-            details = _details(ctx, tx, view)
+            details = _details(ctx, tx, view, cached=True)
             return PollInfo(view, details.active_users, details)
-        active = activity_store.count_active_users(
-            tx, view.info.room, ctx.clock() - ACTIVE_USERS_CUTOFF
-        )
-        return PollInfo(view, active, None)
+        return PollInfo(view, _active_users(ctx, tx, view.info.room, cached=True), None)
