@@ -92,13 +92,16 @@ def parse_batch(request: ApiRequest) -> list[ApiRequest]:
 
 
 def answer_item(reply: SogsReply) -> dict[str, Any]:
-    content_type, payload = reply.encode()
-    headers = {"content-type": content_type, **reply.extra_headers()}
+    headers = {"content-type": reply.content_type, **reply.extra_headers()}
     body: Any
-    if content_type == JSON:
-        body = orjson.loads(payload) if payload else None
+    if reply.content_type == JSON and reply.body is None:
+        body = reply.value  # never encoded: the batch's reply encodes it once
     else:
-        body = base64.b64encode(payload).decode("ascii")
+        content_type, payload = reply.encode()
+        if content_type == JSON:
+            body = orjson.loads(payload) if payload else None
+        else:
+            body = base64.b64encode(payload).decode("ascii")
     return {"code": reply.status_code, "headers": headers, "body": body}
 
 

@@ -14,12 +14,18 @@ OCTETS = "application/octet-stream"
 
 @dataclass(slots=True)
 class SogsReply:
+    """`body` is the encoded reply; a JSON reply may instead carry its `value`, encoded only
+    when a transport needs bytes (a batch item carries the value itself)."""
+
     status_code: int
     content_type: str
-    body: bytes
+    body: bytes | None
     headers: dict[str, str] = field(default_factory=dict)
+    value: object = None
 
     def encode(self) -> tuple[str, bytes]:
+        if self.body is None:
+            self.body = orjson.dumps(self.value)
         return self.content_type, self.body
 
     def extra_headers(self) -> dict[str, str]:
@@ -44,7 +50,7 @@ class Created:
 
 
 def json_reply(value: object, status: int = 200) -> SogsReply:
-    return SogsReply(status, JSON, orjson.dumps(value))
+    return SogsReply(status, JSON, None, value=value)
 
 
 def text_reply(status: int, text: str, headers: dict[str, str] | None = None) -> SogsReply:
