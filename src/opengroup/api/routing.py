@@ -67,10 +67,17 @@ class Match:
     params: dict[str, str]
 
 
-def _key(route: Route) -> tuple[str, int, str]:
+Key = tuple[str, int, str, str]
+ANY = "{}"  # a parameter in the third segment: the route is indexed under this
+
+
+def _key(route: Route) -> Key:
+    """(method, segment count (negative: at least that many), first segment, third segment
+    when it is literal): most paths find their one candidate in one dict lookup."""
     segments = route.segments
     count = -len(segments) if route.takes_rest else len(segments)
-    return route.method, count, segments[0]
+    third = segments[2] if len(segments) > 2 and not segments[2].startswith("{") else ANY
+    return route.method, count, segments[0], third
 
 
 class Router(Generic[R]):
@@ -91,7 +98,7 @@ class Router(Generic[R]):
         self.success = success
         self.failure = failure
         self.prepare = prepare
-        self._index: dict[tuple[str, int, str], list[Route]] = {}
+        self._index: dict[Key, list[Route]] = {}
         for route in routes:
             self._index.setdefault(_key(route), []).append(route)
         self._rest_lengths = sorted({len(r.segments) for r in routes if r.takes_rest})
@@ -99,16 +106,21 @@ class Router(Generic[R]):
     def match(self, method: str, path: str) -> Match | None:
         """`path` without leading slash or query; segments are percent-decoded once."""
         segments = path.split("/")
-        for route in self._index.get((method, len(segments), segments[0]), ()):
-            found = _match_segments(route, segments)
-            if found is not None:
-                return found
+        first = segments[0]
+        third = segments[2] if len(segments) > 2 else ANY
+        count = len(segments)
+        for key in ((method, count, first, third), (method, count, first, ANY)):
+            for route in self._index.get(key, ()):
+                found = _match_segments(route, segments)
+                if found is not None:
+                    return found
         for length in self._rest_lengths:
-            if len(segments) >= length:
-                for route in self._index.get((method, -length, segments[0]), ()):
-                    found = _match_segments(route, segments)
-                    if found is not None:
-                        return found
+            if count >= length:
+                for key in ((method, -length, first, third), (method, -length, first, ANY)):
+                    for route in self._index.get(key, ()):
+                        found = _match_segments(route, segments)
+                        if found is not None:
+                            return found
         return None
 
     def dispatch(self, ctx: ServerContext, request: ApiRequest, found: Match | None = None) -> R:
