@@ -40,7 +40,13 @@ def test_reserved_room_ids_cannot_be_created(room_id: str) -> None:
 
 
 def test_session_ids_are_lowercased() -> None:
-    assert parse_session_id("05" + "AB" * 32) == "05" + "ab" * 32
+    assert parse_session_id("05" + "AB" * 31 + "7F") == "05" + "ab" * 31 + "7f"
+
+
+def test_a_session_id_with_bit_255_set_is_refused() -> None:
+    """The same X25519 private key answers to both forms: only the canonical one is an id."""
+    with pytest.raises(BadInput):
+        parse_session_id("05" + "ab" * 31 + "80")
 
 
 @pytest.mark.parametrize(
