@@ -58,7 +58,8 @@ def test_grants_by_root_flags_lists_and_info_updates(db_url: str) -> None:
         moderation_store.grant_moderator(tx, room, OTHER, OTHER, visible=True)
         merged = {g.root: g for g in moderation_store.list_moderators(tx, room)}
         assert merged[OTHER].visible and merged[OTHER].admin and merged[OTHER].global_moderator
-        assert moderation_store.room_moderators(tx, room) == [ROOT, OTHER]
+        # The legacy lists show the id each person was named with, never a computed root.
+        assert moderation_store.room_moderators(tx, room) == sorted([BLINDED, OTHER])
         assert moderation_store.remove_moderator(tx, room, ROOT)
         assert not moderation_store.remove_moderator(tx, room, ROOT)
         assert moderation_store.remove_global_moderator(tx, OTHER)
@@ -80,7 +81,7 @@ def test_bans_by_root_with_an_end(db_url: str) -> None:
             (ROOT, BLINDED, NOW + 60),
             (OTHER, OTHER, None),
         ]
-        assert moderation_store.banned_members(tx, room) == [ROOT, OTHER]
+        assert moderation_store.banned_members(tx, room) == sorted([BLINDED, OTHER])
         assert moderation_store.lift_expired_bans(tx, NOW + 59) == 0
         assert moderation_store.is_banned(tx, room, ROOT)  # until the task lifts it
         assert moderation_store.lift_expired_bans(tx, NOW + 60) == 1

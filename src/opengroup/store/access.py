@@ -55,9 +55,9 @@ WHERE r.id = ?
 _ROOMS_ACCESS_SQL = f"""
 WITH asked(n, room_id, token_hash) AS (VALUES {{rows}})
 {_ACCESS_COLUMNS},
-       (SELECT {{aggregate}}(session_id, ',') FROM (
-          SELECT session_id FROM moderators WHERE room_pk = r.pk
-          UNION ALL SELECT session_id FROM global_moderators) all_moderators),
+       (SELECT {{aggregate}}(session_id || '=' || named_as, ',') FROM (
+          SELECT session_id, named_as FROM moderators WHERE room_pk = r.pk
+          UNION ALL SELECT session_id, named_as FROM global_moderators) all_moderators),
        a.n
 FROM asked a JOIN rooms r ON r.id = a.room_id
 LEFT JOIN tokens t ON t.token_hash = a.token_hash AND t.room_pk = r.pk{_OVERRIDES_JOIN}
@@ -89,8 +89,11 @@ def rooms_access(rtx: RawTx, asked: Sequence[tuple[str, bytes | None]]) -> list[
         params += (n, room_id, _blob(token_hash))
     found: list[RoomAccess | None] = [None] * len(asked)
     for row in rtx.all(rooms_access_sql(rtx.postgres, len(asked)), params):
-        moderators = sorted(set(row[19].split(","))) if row[19] else []
-        found[row[20]] = _access_of(row, row[6] in moderators, moderators=moderators)
+        pairs = [pair.partition("=") for pair in row[19].split(",")] if row[19] else []
+        roots = {root for root, _, _ in pairs}
+        # Listed by the id of the grant: a root computed from a 15 id is never shown.
+        moderators = sorted({named for _, _, named in pairs})
+        found[row[20]] = _access_of(row, row[6] in roots, moderators=moderators)
     return found
 
 

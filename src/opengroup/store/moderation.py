@@ -16,9 +16,10 @@ from .database import RawTx, Tx, as_raw, dialect_insert
 from .rooms import Room, bump_all_info_updates, bump_info_updates
 from .schema import bans, global_bans, global_moderators, moderators, rooms, users
 
+# Listed by the id of the grant (SOGS-API.md 4.4: a root computed from a 15 id is never shown).
 _ROOM_MODERATORS = """
-SELECT session_id FROM moderators WHERE room_pk = ?
-UNION SELECT session_id FROM global_moderators ORDER BY 1"""
+SELECT named_as FROM moderators WHERE room_pk = ?
+UNION SELECT named_as FROM global_moderators ORDER BY 1"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +53,7 @@ class Ban:
 
 
 def room_moderators(tx: Tx | RawTx, room: Room) -> list[str]:
-    """Root ids of the room's moderators, global ones included, sorted (every poll: raw SQL)."""
+    """The room's moderators, global ones included, by the id each was named with, sorted."""
     return [row[0] for row in as_raw(tx).all(_ROOM_MODERATORS, (room.pk,))]
 
 
@@ -225,7 +226,8 @@ def is_banned(tx: Tx, room: Room, session_id: str) -> bool:
 
 
 def banned_members(tx: Tx, room: Room) -> list[str]:
-    query = select(bans.c.session_id).where(bans.c.room_pk == room.pk)
+    """By the id each ban was given with (never a root computed from a 15 id)."""
+    query = select(bans.c.named_as).where(bans.c.room_pk == room.pk)
     return sorted(tx.execute(query).scalars())
 
 
