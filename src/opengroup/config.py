@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 ENV_PREFIX = "OPENGROUP_"
 T = TypeVar("T")
@@ -130,7 +131,33 @@ _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
 
 
+LOG_LEVELS = ("debug", "info", "warning", "error")
+DATABASE_SCHEMES = ("sqlite", "postgresql", "postgres")
+# Settings that must be at least 1 (0 would stop the server or every poster); the rest of the
+# numbers only must not be negative.
+_AT_LEAST_ONE = frozenset(
+    {
+        "workers",
+        "rate_limit_posts",
+        "rate_limit_seconds",
+        "max_file_size",
+        "max_message_size",
+        "max_poll_rooms",
+        "max_pending_tokens",
+        "dm_max_size",
+        "dm_rate_limit_messages",
+        "dm_rate_limit_seconds",
+        "prune_interval_seconds",
+    }
+)
+
+
 def _coerce(name: str, value: Any) -> Any:
+    """`value` as the setting's type, checked against what the setting allows."""
+    return _check(name, _as_type(name, value))
+
+
+def _as_type(name: str, value: Any) -> Any:
     wanted = _FIELD_TYPES[name]
     if wanted is bool:
         if isinstance(value, bool):
@@ -154,7 +181,62 @@ def _coerce(name: str, value: Any) -> Any:
     return str(value)
 
 
+def _check(name: str, value: Any) -> Any:
+    if name == "port" and not 1 <= value <= 65535:
+        raise ConfigError(f"port: expected 1 to 65535, got {value!r}")
+    if name in _AT_LEAST_ONE and value < 1:
+        raise ConfigError(f"{name}: must be at least 1, got {value!r}")
+    if name == "log_level" and value.lower() not in LOG_LEVELS:
+        raise ConfigError(f"log_level: expected one of {', '.join(LOG_LEVELS)}, got {value!r}")
+    if name == "log_level":
+        return value.lower()
+    if name == "base_url" and value:
+        check_base_url(value)
+    if name == "database_url" and value:
+        check_database_url(value, "database_url")
+    return value
+
+
+def check_base_url(value: str) -> str:
+    """A public URL with its scheme and host: https://chat.example.org[:PORT][/PATH]."""
+    parsed = urlsplit(value)
+    if parsed.scheme not in ("http", "https") or not parsed.hostname:
+        raise ConfigError(
+            f"base_url: expected http:// or https:// and a host, e.g. https://chat.example.org, "
+            f"got {value!r}"
+        )
+    if parsed.query or parsed.fragment:
+        raise ConfigError(f"base_url: no query or fragment, got {value!r}")
+    try:
+        parsed.port  # noqa: B018 - raises on a port out of range
+    except ValueError:
+        raise ConfigError(f"base_url: bad port in {value!r}") from None
+    return value
+
+
+def check_database_url(value: str, name: str) -> str:
+    """An SQLite or PostgreSQL SQLAlchemy URL (the only databases the server supports)."""
+    scheme = value.split("://", 1)[0] if "://" in value else ""
+    if scheme.split("+", 1)[0].lower() not in DATABASE_SCHEMES:
+        raise ConfigError(
+            f"{name}: expected sqlite:///PATH or postgresql://USER@HOST/DATABASE, "
+            f"got {hide_password(value)!r}"
+        )
+    return value
+
+
+def hide_password(url: str) -> str:
+    """`url` with its password (if any) as ***, for messages and logs."""
+    parsed = urlsplit(url)
+    if parsed.password is None:
+        return url
+    netloc = parsed.netloc.replace(f":{parsed.password}@", ":***@", 1)
+    return parsed._replace(netloc=netloc).geturl()
+
+
 def _apply(config: Config, values: Mapping[str, Any], source: str) -> Config:
+    """`values` over `config`; an error names where the value came from: the file and setting,
+    the environment variable, or the flag."""
     changes: dict[str, Any] = {}
     for key, value in values.items():
         name = key.replace("-", "_").lower()
@@ -162,8 +244,22 @@ def _apply(config: Config, values: Mapping[str, Any], source: str) -> Config:
             raise ConfigError(f"{source}: unknown setting {key!r}")
         if value is None:
             continue
-        changes[name] = _coerce(name, value)
+        try:
+            changes[name] = _coerce(name, value)
+        except ConfigError as error:
+            origin, message = _origin(source, name), str(error)
+            if origin != source:  # the flag or variable names the setting already
+                message = message.removeprefix(f"{name}: ")
+            raise ConfigError(f"{origin}: {message}") from None
     return replace(config, **changes)
+
+
+def _origin(source: str, name: str) -> str:
+    if source == "environment":
+        return f"{ENV_PREFIX}{name.upper()}"
+    if source == "command line":
+        return "--" + name.replace("_", "-")
+    return source
 
 
 def read_toml(path: Path) -> dict[str, Any]:

@@ -1,5 +1,6 @@
-"""What every operator command shares: --data-dir and --config, one-line errors with exit
-status 2, and the server context the command works through."""
+"""What every operator command shares: --data-dir, --config and --database-url, one-line errors
+with exit status 2, and the server context the command works through (only on a data directory
+that exists: runtime/datadir.py)."""
 
 from __future__ import annotations
 
@@ -12,12 +13,13 @@ from typing import Any, NoReturn, TypeVar
 
 import click
 
-from opengroup.config import Config, ConfigError, load_config
+from opengroup.config import DEFAULTS, SETTINGS, Config, ConfigError, load_config
 from opengroup.crypto import CryptoError
 from opengroup.crypto.keyfile import KeyFileError
 from opengroup.errors import OpenGroupError
 from opengroup.rules.ids import parse_room_id
 from opengroup.runtime.bootstrap import open_context
+from opengroup.runtime.datadir import DataDirError, require_initialised, with_remembered_database
 from opengroup.store.migrate import SchemaTooNew
 from opengroup.usecases import rooms as room_cases
 from opengroup.usecases.context import ServerContext
@@ -32,8 +34,11 @@ _OPERATOR_ERRORS = (
     KeyFileError,
     CryptoError,
     SchemaTooNew,
+    DataDirError,
     OSError,
 )
+_DATABASE_URL = "opengroup.database_url"  # --database-url, kept in click's context meta
+_DATABASE_URL_HELP = next(s.help for s in SETTINGS if s.name == "database_url")
 
 
 def fail(message: str) -> NoReturn:
@@ -42,14 +47,19 @@ def fail(message: str) -> NoReturn:
 
 
 def common_options(command: F) -> F:
-    """--data-dir and --config on every command; errors become one line and exit status 2."""
+    """--data-dir, --config and --database-url on every command; errors become one line and
+    exit status 2. The database URL reaches `resolve_config` through click's context."""
 
-    @click.option("--data-dir", default=None, help="Data directory (default ./data).")
+    @click.option(
+        "--data-dir", default=None, help=f"Data directory (default {DEFAULTS['data_dir']})."
+    )
     @click.option(
         "--config", "config_file", default=None, help="TOML config file (or OPENGROUP_CONFIG)."
     )
+    @click.option("--database-url", default=None, help=_DATABASE_URL_HELP)
     @functools.wraps(command)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
+    def wrapper(*args: Any, database_url: str | None, **kwargs: Any) -> Any:
+        click.get_current_context().meta[_DATABASE_URL] = database_url
         try:
             return command(*args, **kwargs)
         except _OPERATOR_ERRORS as error:
@@ -59,12 +69,26 @@ def common_options(command: F) -> F:
 
 
 def resolve_config(data_dir: str | None, config_file: str | None, **flags: Any) -> Config:
-    return load_config(config_file, {"data_dir": data_dir, **flags})
+    """Defaults < config file < environment < flags (--database-url included)."""
+    context = click.get_current_context(silent=True)
+    database_url = context.meta.get(_DATABASE_URL) if context is not None else None
+    return load_config(config_file, {"data_dir": data_dir, "database_url": database_url, **flags})
+
+
+def existing_server_config(data_dir: str | None, config_file: str | None, **flags: Any) -> Config:
+    """The configuration of a data directory that exists, on the database it uses; refuses a
+    missing or empty one (naming `opengroup init`) or another database than the server's."""
+    config = with_remembered_database(resolve_config(data_dir, config_file, **flags))
+    require_initialised(config)
+    return config
 
 
 @contextmanager
-def server_context(data_dir: str | None, config_file: str | None) -> Iterator[ServerContext]:
-    ctx = open_context(resolve_config(data_dir, config_file))
+def server_context(
+    data_dir: str | None, config_file: str | None, **flags: Any
+) -> Iterator[ServerContext]:
+    """The context of an existing server's data directory (never creates one)."""
+    ctx = open_context(existing_server_config(data_dir, config_file, **flags))
     try:
         yield ctx
     finally:

@@ -11,7 +11,10 @@ from typing import NoReturn
 import click
 from sqlalchemy.exc import SQLAlchemyError
 
+from opengroup.config import ConfigError, check_database_url
 from opengroup.errors import OpenGroupError
+from opengroup.runtime.datadir import last_server, server_running
+from opengroup.store.backup import sqlite_file as sqlite_path
 from opengroup.store.copy import CopyError, TableCount, copy_database
 from opengroup.store.database import normalise_url
 from opengroup.store.migrate import SchemaTooNew
@@ -24,11 +27,29 @@ def _fail(message: str) -> NoReturn:
     sys.exit(USAGE_ERROR)
 
 
-def database_url(value: str) -> str:
-    """A URL as given, or a bare path, which means a SQLite file."""
-    if "://" in value:
-        return value
-    return f"sqlite:///{Path(value).resolve()}"
+def database_url(value: str, option: str) -> str:
+    """A URL as given, or a bare path, which means a SQLite file; only SQLite and PostgreSQL."""
+    if "://" not in value:
+        return f"sqlite:///{Path(value).resolve()}"
+    try:
+        return check_database_url(value, option)
+    except ConfigError as error:
+        _fail(str(error))
+
+
+def _warn_if_served(url: str) -> None:
+    """A running server's SQLite file: the copy would miss what it writes meanwhile."""
+    sqlite_file = sqlite_path(url)
+    if sqlite_file is None:
+        return
+    data_dir = sqlite_file.parent
+    if server_running(data_dir):
+        pid = last_server(data_dir).get("pid", "?")
+        click.echo(
+            f"warning: a server (pid {pid}) is running on {data_dir}: what it writes during the "
+            "copy is not copied; stop it first",
+            err=True,
+        )
 
 
 def _show(url: str) -> str:
@@ -59,7 +80,8 @@ def db_copy(source: str, target: str) -> None:
 
     opengroup db copy --from data/opengroup.db --to postgresql://og@db.internal/opengroup
     """
-    source_url, target_url = database_url(source), database_url(target)
+    source_url, target_url = database_url(source, "--from"), database_url(target, "--to")
+    _warn_if_served(source_url)
     click.echo(f"copying {_show(source_url)} -> {_show(target_url)}", err=True)
     with ExitStack() as stack:
         advance: list[Callable[[int], None]] = []

@@ -1,13 +1,13 @@
 """The operator CLI: a thin skin over the same context, rules and store as the server.
 
-Every command takes --data-dir and --config and works whether or not the server runs.
+Every command takes --data-dir, --config and --database-url and works whether or not the server
+runs; `init` and `serve` create a data directory, every other command needs an existing one.
 """
 
 from __future__ import annotations
 
-import json
-import logging
-import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -19,18 +19,16 @@ from opengroup.cli.common import (
     common_options,
     existing_room,
     fail,
-    log,
     resolve_config,
     server_context,
 )
 from opengroup.cli.db_commands import db
-from opengroup.config import SETTINGS
+from opengroup.config import SETTINGS, Config
 from opengroup.rules.room_text import clean_description
-from opengroup.runtime.allocator import tune_allocator
 from opengroup.runtime.bootstrap import open_context
 from opengroup.usecases import rooms as room_cases
 from opengroup.usecases.acting import as_operator
-from opengroup.usecases.context import DAY
+from opengroup.usecases.context import DAY, ServerContext
 from opengroup.usecases.room_settings import describe_room
 
 
@@ -44,9 +42,10 @@ def main() -> None:
 
 
 def setting_options(command: F) -> F:
-    """One --flag per setting of the SETTINGS table (flags beat env, file and defaults)."""
+    """One --flag per setting of the SETTINGS table (flags beat env, file and defaults);
+    --data-dir and --database-url come with every command (common_options)."""
     for setting in reversed(SETTINGS):
-        if setting.name == "data_dir":
+        if setting.name in ("data_dir", "database_url"):
             continue
         flag = "--" + setting.name.replace("_", "-")
         if isinstance(setting.default, bool):
@@ -56,55 +55,50 @@ def setting_options(command: F) -> F:
 
 
 @main.command()
+@common_options
+def init(data_dir: str | None, config_file: str | None) -> None:
+    """Create a data directory: key, database (SQLite in it, or database_url) and room main.
+
+    Every other command but serve, restore and import-rust needs one. Example:
+    opengroup init --data-dir /var/lib/opengroup
+    """
+    from opengroup.runtime.datadir import remember_database_url, with_remembered_database
+
+    config = with_remembered_database(resolve_config(data_dir, config_file))
+    if config.data_path.is_dir() and any(config.data_path.iterdir()):
+        fail(f"{config.data_path} is not empty: `opengroup init` only makes a new data directory")
+    with server_context_creating(config) as ctx:
+        remember_database_url(config)
+        public_key = ctx.keys.public_hex
+        rooms = [room.id for room in room_cases.list_rooms(ctx)]
+    click.echo(
+        f"created data directory {config.data_path} (public key {public_key}, "
+        f"rooms: {', '.join(rooms) or 'none'}); start it with opengroup serve "
+        f"--data-dir {config.data_dir}"
+    )
+
+
+@contextmanager
+def server_context_creating(config: Config) -> Iterator[ServerContext]:
+    ctx = open_context(config)
+    try:
+        yield ctx
+    finally:
+        ctx.close()
+
+
+@main.command()
 @setting_options
 @common_options
 def serve(data_dir: str | None, config_file: str | None, **flags: Any) -> None:
-    """Run the server.
+    """Run the server (creating its data directory on the first start).
 
     Example: opengroup serve --host 0.0.0.0 --port 8080 --base-url https://chat.example
     """
-    import uvicorn
-
-    from opengroup.runtime.app import RESOLVED_CONFIG_ENV
+    from opengroup.runtime import serving
 
     config = resolve_config(data_dir, config_file, **flags)
-    logging.basicConfig(
-        level=config.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    logging.getLogger("alembic").setLevel(logging.WARNING)
-    ctx = open_context(config)
-    try:
-        log.info("listening on http://%s:%d", config.host, config.port)
-        log.info("data directory %s", config.data_path.resolve())
-        log.info("database %s", ctx.db.engine.url.render_as_string(hide_password=True))
-        log.info("server public key %s", ctx.keys.public_hex)
-        if ctx.config.base_url:
-            log.info("join URL format %s", ctx.join_url("ROOM"))
-            for room in room_cases.list_rooms(ctx)[:20]:
-                log.info("join URL for room %s: %s", room.id, ctx.join_url(room.id))
-        else:
-            log.warning("base_url is not set: set it (e.g. --base-url) to print join URLs")
-    finally:
-        ctx.close()
-    os.environ[RESOLVED_CONFIG_ENV] = json.dumps(
-        {name: getattr(config, name) for name in config.__dataclass_fields__}
-    )
-    from opengroup.cli.ops_commands import prepare_serving
-
-    prepare_serving(config)  # shared metrics for several workers; the metrics listener
-    tune_allocator()
-    uvicorn.run(
-        "opengroup.runtime.app:app_from_environment",
-        factory=True,
-        host=config.host,
-        port=config.port,
-        workers=config.workers if config.workers > 1 else None,
-        loop="uvloop",
-        http="httptools",
-        log_level=config.log_level.lower(),
-        access_log=config.access_log,
-        server_header=False,
-    )
+    serving.serve(config)
 
 
 # -- rooms -----------------------------------------------------------------------------------
@@ -174,7 +168,7 @@ def rooms_describe(room_id: str, text: str, data_dir: str | None, config_file: s
 
 @rooms.command("set-image")
 @click.argument("room_id")
-@click.argument("image", type=click.Path(dir_okay=False))
+@click.argument("image", type=click.Path(exists=True, dir_okay=False, readable=True))
 @common_options
 def rooms_set_image(
     room_id: str, image: str, data_dir: str | None, config_file: str | None
@@ -213,21 +207,29 @@ def rooms_delete(room_id: str, yes: bool, data_dir: str | None, config_file: str
 def url(
     room_id: str | None, base_url: str | None, data_dir: str | None, config_file: str | None
 ) -> None:
-    """Print join URLs: of one room, or of every room. Example: opengroup url main"""
-    ctx = open_context(resolve_config(data_dir, config_file, base_url=base_url))
-    try:
-        if not ctx.config.base_url:
-            fail(
-                "base_url is not set: set base_url in the config file, OPENGROUP_BASE_URL, "
-                "or pass --base-url https://your.host"
+    """Print join URLs: of one room, or of every room. Example: opengroup url main
+
+    Without base_url, the address the server listens on (when it is a specific one)."""
+    from opengroup.runtime.datadir import last_server
+
+    with server_context(data_dir, config_file, base_url=base_url) as ctx:
+        base = ctx.config.base_url
+        if not base:
+            listening = last_server(ctx.config.data_path).get("join_base")
+            if not isinstance(listening, str) or not listening:
+                fail(
+                    "base_url is not set: set base_url in the config file, OPENGROUP_BASE_URL, "
+                    "or pass --base-url https://your.host"
+                )
+            base = listening
+            click.echo(
+                f"note: base_url is not set; these URLs use the address the server listens on "
+                f"({base}): set base_url for the public one",
+                err=True,
             )
-        targets = [existing_room(ctx, room_id)] if room_id else None
-        if targets is None:
-            targets = room_cases.list_rooms(ctx)
+        targets = [existing_room(ctx, room_id)] if room_id else room_cases.list_rooms(ctx)
         for room in targets:
-            click.echo(ctx.join_url(room.id))
-    finally:
-        ctx.close()
+            click.echo(f"{base.rstrip('/')}/{room.id}?public_key={ctx.keys.public_hex}")
 
 
 @main.command()

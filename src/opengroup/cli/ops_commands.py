@@ -17,8 +17,6 @@ from opengroup.cli.operations import backup as run_backup
 from opengroup.cli.operations import import_rust as run_import_rust
 from opengroup.cli.operations import parse_window
 from opengroup.cli.operations import restore as run_restore
-from opengroup.config import Config
-from opengroup.store import Database
 from opengroup.usecases import stats
 
 log = logging.getLogger("opengroup")
@@ -31,25 +29,6 @@ def _size(count: int) -> str:
             return f"{value:.0f} {unit}" if unit == "bytes" else f"{value:.1f} {unit}"
         value /= 1000
     return f"{count} bytes"
-
-
-# -- serve: set up before the workers start --------------------------------------------------
-
-
-def prepare_serving(config: Config) -> None:
-    """Shared metrics storage for several workers, and the separate metrics listener."""
-    from opengroup.web import metrics
-
-    shared = metrics.prepare_multiprocess_dir(config)
-    if shared is not None:
-        log.info("metrics of %d workers shared in %s", config.workers, shared)
-    listening = metrics.start_metrics_listener(
-        config, lambda: stats.gauges_reader(Database(config.sqlalchemy_url))
-    )
-    if listening is not None:
-        log.info("metrics on http://%s:%d/metrics", *listening)
-    elif config.metrics:
-        log.info("metrics on /metrics")
 
 
 # -- backup and restore ----------------------------------------------------------------------
