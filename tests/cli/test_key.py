@@ -31,6 +31,7 @@ def openssl_key(path: Path) -> bytes:
 
 
 def test_key_is_64_lowercase_hex_and_stable(data_dir: Path) -> None:
+    ok(og("init", data_dir=data_dir))
     first = ok(og("key", data_dir=data_dir))
     assert HEX64_LINE.fullmatch(first.stdout), repr(first.stdout)
     assert first.stderr == ""
@@ -48,6 +49,8 @@ def test_key_is_64_lowercase_hex_and_stable(data_dir: Path) -> None:
 
 
 def test_different_data_dirs_get_different_keys(tmp_path: Path) -> None:
+    ok(og("init", data_dir=tmp_path / "one"))
+    ok(og("init", data_dir=tmp_path / "two"))
     one = ok(og("key", data_dir=tmp_path / "one")).stdout
     two = ok(og("key", data_dir=tmp_path / "two")).stdout
     assert one != two
@@ -57,6 +60,7 @@ def test_existing_openssl_pem_in_data_dir_is_used(data_dir: Path) -> None:
     data_dir.mkdir()
     public = openssl_key(data_dir / "key.pem")
     content = (data_dir / "key.pem").read_bytes()
+    assert public.hex() in ok(og("init", data_dir=data_dir)).stdout, "init keeps the key"
     assert ok(og("key", data_dir=data_dir)).stdout == public.hex() + "\n"
     assert (data_dir / "key.pem").read_bytes() == content
 
@@ -66,6 +70,7 @@ def test_config_private_key_file_from_openssl(tmp_path: Path, data_dir: Path) ->
     public = openssl_key(pem)
     content = pem.read_bytes()
     config = write_toml(tmp_path / "og.toml", f'private_key_file = "{pem}"\n')
+    ok(og("init", "--config", str(config), data_dir=data_dir))
     result = ok(og("key", "--config", str(config), data_dir=data_dir))
     assert result.stdout == public.hex() + "\n"
     assert pem.read_bytes() == content, "the operator's PEM was rewritten"
@@ -75,6 +80,7 @@ def test_config_private_key_file_from_openssl(tmp_path: Path, data_dir: Path) ->
 def test_private_key_file_from_environment(tmp_path: Path, data_dir: Path) -> None:
     pem = tmp_path / "k.pem"
     public = openssl_key(pem)
+    ok(og("init", data_dir=data_dir, env={"OPENGROUP_PRIVATE_KEY_FILE": str(pem)}))
     result = ok(og("key", data_dir=data_dir, env={"OPENGROUP_PRIVATE_KEY_FILE": str(pem)}))
     assert result.stdout == public.hex() + "\n"
 

@@ -25,7 +25,8 @@ from .conftest import (
 )
 
 
-def test_add_and_list(data_dir: Path) -> None:
+def test_add_and_list(initialised: Path) -> None:
+    data_dir = initialised
     created = ok(og("rooms", "add", "lokinet", "Lokinet Updates", data_dir=data_dir))
     assert "lokinet" in created.stdout
     longest = "a_" * 32  # 64 characters
@@ -115,7 +116,7 @@ def test_delete_errors_change_nothing(initialised: Path) -> None:
 
 def test_set_image_errors(tmp_path: Path, initialised: Path) -> None:
     image = tmp_path / "logo.png"
-    image.write_bytes(b"\x89PNG" + os.urandom(100))
+    image.write_bytes(b"\x89PNG\r\n\x1a\n" + os.urandom(100))
     before = table_rows(initialised)
     files_before = sorted(os.listdir(initialised / "files"))
     assert_usage_error(og("rooms", "set-image", "nosuchroom", str(image), data_dir=initialised))
@@ -188,11 +189,11 @@ def test_set_image_is_served(tmp_path: Path, server: RunningServer) -> None:
     # A second image replaces the first; the first then expires as an ordinary file would
     # (SOGS-API.md 9: upload time + file_expiry_days), the new one never.
     old_files = set(os.listdir(server.data_dir / "files"))
-    image.write_bytes(b"second image")
+    image.write_bytes(b"GIF87a second image")
     ok(server.cli("rooms", "set-image", "pictured", str(image)))
     with client(server) as og_client:
         reply = og_client.request("GET", "rooms/pictured/image")
-        assert base64.b64decode(reply["result"]) == b"second image"
+        assert base64.b64decode(reply["result"]) == b"GIF87a second image"
     new_files = set(os.listdir(server.data_dir / "files")) - old_files
     assert len(new_files) == 1
     expiries = dict(query(server.data_dir, "SELECT id, expires_at FROM files"))
@@ -225,7 +226,7 @@ def test_delete_room_removes_everything_of_it(tmp_path: Path, server: RunningSer
     global_mod = SessionKeys.generate().session_id
     ok(server.cli("moderators", "add", global_mod, "--global"))
     image = tmp_path / "img.bin"
-    image.write_bytes(b"room image")
+    image.write_bytes(b"RIFF\x00\x00\x00\x00WEBP room image")
     ok(server.cli("rooms", "set-image", "doomed", str(image)))
     file_ids: dict[str, int] = {}
     tokens: dict[str, str] = {}

@@ -84,14 +84,17 @@ def test_url_errors(initialised: Path) -> None:
 
 def test_toml_beats_defaults(tmp_path: Path, data_dir: Path) -> None:
     config = write_toml(tmp_path / "og.toml", "create_main_room = false\n")
+    ok(og("init", "--config", str(config), data_dir=data_dir))
     listed = ok(og("rooms", "list", "--config", str(config), data_dir=data_dir))
     assert parse_rooms_list(listed.stdout) == {}
 
 
 def test_data_dir_from_toml_and_flag(tmp_path: Path) -> None:
     config = write_toml(tmp_path / "og.toml", f'data_dir = "{tmp_path / "from_toml"}"\n')
-    ok(run := og("key", "--config", str(config)))
+    ok(run := og("init", "--config", str(config)))
     assert (tmp_path / "from_toml" / "key.pem").exists(), run
+    run = ok(og("key", "--config", str(config)))
+    ok(og("init", "--config", str(config), data_dir=tmp_path / "from_flag"))
     flagged = og("key", "--config", str(config), data_dir=tmp_path / "from_flag")
     ok(flagged)
     assert (tmp_path / "from_flag" / "key.pem").exists()

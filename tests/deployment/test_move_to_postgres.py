@@ -61,7 +61,7 @@ def fill(og: OpenGroupClient, users: Users) -> dict[str, Any]:
     ok(og.request("POST", "block_list", body={"public_key": users.mallory.session_id},
         headers=og._auth("lounge", tokens["mod", "lounge"])))  # fmt: skip
     file_id = ok(og.upload_file("news", tokens["alice", "news"], b"\x00file bytes\xff"))["result"]
-    ok(og.request("POST", "rooms/lounge/image", body={"file": b64(b"PNG image")},
+    ok(og.request("POST", "rooms/lounge/image", body={"file": b64(b"\x89PNG\r\n\x1a\n image")},
         headers=og._auth("lounge", admin)))  # fmt: skip
     return {"tokens": tokens, "file_id": file_id}
 

@@ -78,7 +78,7 @@ def test_room_image_round_trip(
 ) -> None:
     room, moderator_keys = image_room
     moderator = join(room, moderator_keys)
-    image = os.urandom(700) + bytes(range(256))
+    image = b"\x89PNG\r\n\x1a\n" + os.urandom(700) + bytes(range(256))
 
     reply = moderator.post(f"rooms/{room}/image", {"file": b64(image)})
     assert status(reply) == 200, reply

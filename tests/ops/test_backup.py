@@ -94,8 +94,9 @@ def wait_for(load: Load, messages: int, files: int, timeout: float = 60) -> None
 @pytest.mark.slow
 def test_backup_under_write_load_restores_a_consistent_server(tmp_path: Path) -> None:
     data = tmp_path / "data"
-    image = os.urandom(3000)
+    image = b"\xff\xd8\xff\xe0" + os.urandom(3000)
     (tmp_path / "image.bin").write_bytes(image)
+    cli("init", "--data-dir", str(data))
     cli("rooms", "set-image", ROOM, str(tmp_path / "image.bin"), "--data-dir", str(data))
     server = RunningServer(data, extra_args=("--rate-limit-posts", "1000000")).start()
     public_hex = server_key(data).public_hex

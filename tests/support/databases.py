@@ -10,8 +10,11 @@ the schema first on the search path, so migrations, the server and the CLI all w
 
 A schema is ~10 ms to make where a database is ~0.3 s to create and ~0.6 s to drop.
 
-The variable unset: PostgreSQL variants skip. Set but the server unreachable: they FAIL, so
-that CI (which always sets it) cannot pass without having run them.
+The variable unset: the PostgreSQL at DEFAULT_POSTGRES_URL (the README's, which CI's machine
+runs) is used when it answers, so plain `make test` runs the PostgreSQL variants wherever
+PostgreSQL runs; when nothing answers there they skip, and the run ends with one line saying
+so. Set but the server unreachable: they FAIL, so that CI (which always sets it) cannot pass
+without having run them. `OPENGROUP_TEST_POSTGRES_URL=off` skips them on purpose.
 """
 
 from __future__ import annotations
@@ -27,11 +30,42 @@ import pytest
 from psycopg import sql
 
 POSTGRES_URL_ENV = "OPENGROUP_TEST_POSTGRES_URL"
+DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
 BACKENDS = ("sqlite", "postgres")
+_default_answers: dict[str, bool] = {}
+
+
+def postgres_answers(url: str, timeout: int = 3) -> bool:
+    """Does a PostgreSQL server accept a connection at `url`? (Asked once per process.)"""
+    if url not in _default_answers:
+        try:
+            with psycopg.connect(url, connect_timeout=timeout):
+                _default_answers[url] = True
+        except psycopg.Error:
+            _default_answers[url] = False
+    return _default_answers[url]
 
 
 def postgres_server_url() -> str | None:
-    return os.environ.get(POSTGRES_URL_ENV) or None
+    """The PostgreSQL the tests run on: the variable's, else the default one if it answers."""
+    configured = os.environ.get(POSTGRES_URL_ENV, "").strip()
+    if configured.lower() == "off":
+        return None
+    if configured:
+        return configured
+    return DEFAULT_POSTGRES_URL if postgres_answers(DEFAULT_POSTGRES_URL) else None
+
+
+def skipped_postgres_summary() -> str | None:
+    """The one line a run without PostgreSQL ends with (None when the variants ran)."""
+    if postgres_server_url() is not None:
+        return None
+    if os.environ.get(POSTGRES_URL_ENV, "").strip().lower() == "off":
+        return f"PostgreSQL variants skipped: {POSTGRES_URL_ENV}=off"
+    return (
+        f"PostgreSQL variants skipped: nothing answers at {DEFAULT_POSTGRES_URL} "
+        f"(start PostgreSQL there, or set {POSTGRES_URL_ENV})"
+    )
 
 
 def _with_database(url: str, database: str) -> str:
@@ -108,7 +142,7 @@ def backend_params() -> list[object]:
 def postgres_scratch() -> Iterator[PostgresScratch]:
     server = postgres_server_url()
     if server is None:
-        pytest.skip(f"{POSTGRES_URL_ENV} is not set")
+        pytest.skip(skipped_postgres_summary() or "no PostgreSQL")
     scratch = PostgresScratch(server)
     yield scratch
     scratch.drop()
@@ -166,7 +200,7 @@ def main() -> int:
     """`python -m tests.support.databases`: is the test PostgreSQL usable? (CI runs this.)"""
     server = postgres_server_url()
     if server is None:
-        print(f"{POSTGRES_URL_ENV} is not set: the PostgreSQL variants of the tests would skip")
+        print(skipped_postgres_summary())
         return 1
     try:
         with psycopg.connect(server, connect_timeout=10) as conn:

@@ -43,6 +43,8 @@ class RunningServer:
     # as OPENGROUP_DATABASE_URL.
     database_url: str = ""
     workers: int = 1
+    host: str = "127.0.0.1"
+    base_url_flag: bool = True  # False: no --base-url (join URLs from the bound address)
 
     @property
     def process_env(self) -> dict[str, str]:
@@ -74,11 +76,10 @@ class RunningServer:
                     "--data-dir",
                     str(self.data_dir),
                     "--host",
-                    "127.0.0.1",
+                    self.host,
                     "--port",
                     str(self.port),
-                    "--base-url",
-                    self.base_url,
+                    *(("--base-url", self.base_url) if self.base_url_flag else ()),
                     "--workers",
                     str(self.workers),
                     *self.extra_args,

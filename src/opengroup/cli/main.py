@@ -6,6 +6,7 @@ runs; `init` and `serve` create a data directory, every other command needs an e
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -32,7 +33,27 @@ from opengroup.usecases.context import DAY, ServerContext
 from opengroup.usecases.room_settings import describe_room
 
 
-@click.group()
+class OneLineErrors(click.Group):
+    """click's own usage errors (a missing argument, a bad option, a file that does not exist)
+    as one line on stderr with exit status 2, like every other operator mistake."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        standalone = kwargs.get("standalone_mode", True)
+        kwargs["standalone_mode"] = False
+        try:
+            result = super().main(*args, **kwargs)
+        except click.UsageError as error:
+            where = f" (see {error.ctx.command_path} --help)" if error.ctx is not None else ""
+            fail(" ".join(error.format_message().split()) + where)
+        except click.Abort:
+            click.echo("aborted", err=True)
+            sys.exit(1)
+        if standalone:  # as click does: the exit status of ctx.exit(), else 0
+            sys.exit(result if isinstance(result, int) else 0)
+        return result
+
+
+@click.group(cls=OneLineErrors)
 @click.version_option(package_name="opengroup")
 def main() -> None:
     """opengroup: a Session open group server and its operator tools."""
@@ -59,14 +80,19 @@ def setting_options(command: F) -> F:
 def init(data_dir: str | None, config_file: str | None) -> None:
     """Create a data directory: key, database (SQLite in it, or database_url) and room main.
 
-    Every other command but serve, restore and import-rust needs one. Example:
+    A key.pem already there (e.g. made with openssl genpkey -algorithm x25519) is kept. Every
+    other command but serve, restore and import-rust needs a data directory. Example:
     opengroup init --data-dir /var/lib/opengroup
     """
-    from opengroup.runtime.datadir import remember_database_url, with_remembered_database
+    from opengroup.runtime.datadir import (
+        is_data_dir,
+        remember_database_url,
+        with_remembered_database,
+    )
 
     config = with_remembered_database(resolve_config(data_dir, config_file))
-    if config.data_path.is_dir() and any(config.data_path.iterdir()):
-        fail(f"{config.data_path} is not empty: `opengroup init` only makes a new data directory")
+    if is_data_dir(config.data_path):
+        fail(f"{config.data_path} is already a data directory: nothing to do")
     with server_context_creating(config) as ctx:
         remember_database_url(config)
         public_key = ctx.keys.public_hex

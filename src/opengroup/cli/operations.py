@@ -35,6 +35,9 @@ BACKUP_FILES = "files"
 RUST_KEY = "x25519_private_key.pem"
 
 
+_PASSWORD_NOTE = "  (the password is not printed: give it in PGPASSWORD=… or ~/.pgpass)\n"
+
+
 class OperationRefused(OpenGroupError):
     """An operator command that will not run as asked; the message says why and what to do."""
 
@@ -143,6 +146,8 @@ def backup(config: Config, dest: Path) -> BackupReport:
         db = Database(config.sqlalchemy_url)
         try:
             wanted = backup_store.file_ids_in(db)
+            counts = backup_store.counts_in(db)
+            report.rooms, report.messages = counts.rooms, counts.messages
         finally:
             db.dispose()
         dump = dest / "opengroup.pgdump"
@@ -150,7 +155,8 @@ def backup(config: Config, dest: Path) -> BackupReport:
         report.hint = (
             "the database is PostgreSQL: files and key are copied; dump the database now with\n"
             f"  pg_dump --format=custom --file {dump} '{url}'\n"
-            "and restore it with pg_restore --no-owner --dbname URL (before opengroup restore)"
+            + _PASSWORD_NOTE * backup_store.has_password(config.sqlalchemy_url)
+            + "and restore it with pg_restore --no-owner --dbname URL (before opengroup restore)"
         )
 
     # 3. Top up what the first pass missed; drop what the snapshot does not name.
@@ -203,6 +209,11 @@ def restore(config: Config, source: Path) -> RestoreReport:
     """Restore a backup into an empty data directory (the server must not be running on it)."""
     if not source.is_dir():
         raise OperationRefused(f"{source} is not a directory")
+    if not (source / MANIFEST).is_file() and not (source / BACKUP_KEY).is_file():
+        raise OperationRefused(
+            f"{source} is not a backup (no {MANIFEST}, no {BACKUP_KEY}): give a directory "
+            "made by `opengroup backup`"
+        )
     manifest: dict[str, object] = {}
     if (source / MANIFEST).is_file():
         try:
@@ -233,6 +244,8 @@ def restore(config: Config, source: Path) -> RestoreReport:
             "the database is PostgreSQL: files and key are restored; load the dump with\n"
             f"  pg_restore --no-owner --dbname '{backup_store.libpq_url(config.sqlalchemy_url)}' "
             f"{source / 'opengroup.pgdump'}"
+            + ("\n" + _PASSWORD_NOTE.rstrip())
+            * backup_store.has_password(config.sqlalchemy_url)
         )
     else:
         if not source_db.is_file():
@@ -355,6 +368,11 @@ def import_rust(
     now = time.time() if now is None else now
     if not source.is_dir():
         raise OperationRefused(f"{source} is not a directory")
+    if not (source / MANIFEST).is_file() and not (source / BACKUP_KEY).is_file():
+        raise OperationRefused(
+            f"{source} is not a backup (no {MANIFEST}, no {BACKUP_KEY}): give a directory "
+            "made by `opengroup backup`"
+        )
     try:
         plan = plan_rust_import(source, renames or {}, skips or set())
     except rust_import.RustImportError as error:

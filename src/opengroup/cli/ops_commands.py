@@ -12,7 +12,14 @@ from pathlib import Path
 
 import click
 
-from opengroup.cli.common import common_options, existing_room, fail, resolve_config, server_context
+from opengroup.cli.common import (
+    common_options,
+    existing_room,
+    existing_server_config,
+    fail,
+    resolve_config,
+    server_context,
+)
 from opengroup.cli.operations import backup as run_backup
 from opengroup.cli.operations import import_rust as run_import_rust
 from opengroup.cli.operations import parse_window
@@ -42,7 +49,7 @@ def backup(dest: str, data_dir: str | None, config_file: str | None) -> None:
 
     DEST is itself a valid data directory. Example: opengroup backup /backups/og-2024-06-01
     """
-    report = run_backup(resolve_config(data_dir, config_file), Path(dest))
+    report = run_backup(existing_server_config(data_dir, config_file), Path(dest))
     click.echo(
         f"backed up {report.rooms} rooms, {report.messages} messages and {report.files} files "
         f"({_size(report.file_bytes)}) to {report.dest} in {report.seconds:.1f}s"

@@ -53,6 +53,12 @@ def require_initialised(config: Config) -> None:
         )
 
 
+def is_data_dir(path: Path) -> bool:
+    """Has `init` or `serve` made this directory (its SQLite database, or the database it
+    remembers)?"""
+    return (path / SQLITE_FILE).exists() or (path / DATABASE_URL_FILE).exists()
+
+
 # -- the database a data directory uses ------------------------------------------------------
 
 

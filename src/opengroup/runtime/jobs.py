@@ -12,6 +12,7 @@ import logging
 
 from starlette.concurrency import run_in_threadpool
 
+from opengroup.errors import OpenGroupError
 from opengroup.rules.tokens import PENDING_TOKEN_SECONDS
 from opengroup.store import auth as token_store
 from opengroup.store import direct_messages as dm_store
@@ -74,12 +75,21 @@ CHECKPOINT_SECONDS = 0.5
 
 
 async def checkpoints(ctx: ServerContext) -> None:
-    """Copy the SQLite WAL into the database file, off the writers' path (see Database)."""
+    """Copy the SQLite WAL into the database file, off the writers' path (see Database).
+
+    A full disk (or a read-only or vanished database) is an expected condition here: one line,
+    once, with its cause and no traceback; the job keeps trying and says when it works again.
+    Anything else is a bug and is logged once with its traceback."""
     failing = False  # a full disk would otherwise log twice a second
     while True:
         await asyncio.sleep(CHECKPOINT_SECONDS)
         try:
             await run_in_threadpool(ctx.db.checkpoint)
+        except (OpenGroupError, OSError) as error:  # StorageFailure, StorageBusy
+            if not failing:
+                cause = getattr(error, "detail", None) or str(error)
+                log.warning("WAL checkpoint: storage failure (%s); will keep trying", cause)
+            failing = True
         except Exception:
             if not failing:
                 log.warning("WAL checkpoint failed; will keep trying", exc_info=True)

@@ -11,6 +11,7 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
+from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
 from .database import SQLITE_BUSY_TIMEOUT_MS, Database, normalise_url
@@ -112,9 +113,25 @@ def counts_in_copy(path: Path) -> Counts:
 
 
 def libpq_url(url: str) -> str:
-    """The database URL as pg_dump and pg_restore take it, password hidden."""
-    parsed = make_url(normalise_url(url)).set(drivername="postgresql")
-    return parsed.render_as_string(hide_password=True)
+    """The database URL as pg_dump and pg_restore take it, without the password (never
+    printed: libpq reads it from PGPASSWORD or ~/.pgpass), and without SQLAlchemy's options."""
+    parsed = make_url(normalise_url(url)).set(drivername="postgresql", password=None)
+    return parsed.render_as_string(hide_password=False)
+
+
+def has_password(url: str) -> bool:
+    return make_url(normalise_url(url)).password is not None
+
+
+def counts_in(db: Database) -> Counts:
+    """Rooms, messages and files of a (PostgreSQL) database, as a backup reports them."""
+    with db.read() as tx:
+        return Counts(
+            *(
+                int(tx.execute(select(func.count()).select_from(table)).scalar_one())
+                for table in (rooms, messages, files)
+            )
+        )
 
 
 def file_ids_in(db: Database) -> set[int]:

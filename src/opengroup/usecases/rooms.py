@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from opengroup.errors import BadInput
 from opengroup.rules.ids import check_new_room_id, check_room_name
+from opengroup.rules.images import check_room_image
 from opengroup.rules.limits import check_size
 from opengroup.store import files as file_store
 from opengroup.store import message_rows
@@ -92,8 +93,10 @@ def rename_room(ctx: ServerContext, acting: Acting, name: str) -> Room:
 
 
 def set_room_image(ctx: ServerContext, room_id: str, content: bytes, uploader: str | None) -> int:
-    """Store `content` as the room's image (413 over max_file_size); the new file's id."""
+    """Store `content` as the room's image (413 over max_file_size, 400 if not a PNG, JPEG,
+    GIF or WebP image); the new file's id."""
     check_size(len(content), ctx.config.max_file_size, "image")
+    check_room_image(content)
     return file_store.replace_room_image(
         ctx.db, ctx.blobs, room_id, content, uploader, ctx.clock(),
         previous_expiry_seconds=ctx.config.file_expiry_days * DAY,

@@ -33,7 +33,9 @@ from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 
 from opengroup.config import Config, ConfigError
+from opengroup.errors import OpenGroupError
 from opengroup.usecases.stats import GaugesReader
+from opengroup.web.outage import DATABASE
 
 log = logging.getLogger("opengroup.web.metrics")
 
@@ -61,9 +63,14 @@ class RoomCollector(Collector):
         try:
             rooms = self.read_gauges(now, ACTIVE_WINDOWS)
             up = 1.0
-        except Exception:
-            log.warning("metrics: the database did not answer", exc_info=True)
+        except OpenGroupError as error:  # the database is down, full or busy: expected
+            DATABASE.failed("metrics", error)
             rooms, up = [], 0.0
+        except Exception:
+            log.warning("metrics: reading the database failed", exc_info=True)
+            rooms, up = [], 0.0
+        else:
+            DATABASE.answered()
         yield GaugeMetricFamily(
             "opengroup_database_up", "1 if the database answered this scrape.", value=up
         )

@@ -13,6 +13,7 @@ from starlette.routing import Route
 from opengroup.usecases import stats
 from opengroup.usecases.context import ServerContext
 from opengroup.web import metrics
+from opengroup.web.outage import DATABASE
 
 log = logging.getLogger("opengroup")
 JSON = "application/json"
@@ -28,8 +29,9 @@ def database_answers(ctx: ServerContext) -> bool:
     try:
         stats.check_database(ctx)
     except Exception as error:
-        log.warning("health check: the database does not answer: %s", error)
+        DATABASE.failed("health check", error)
         return False
+    DATABASE.answered()
     return True
 
 

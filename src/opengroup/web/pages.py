@@ -19,11 +19,14 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
+from opengroup.errors import OpenGroupError
 from opengroup.rules.ids import is_valid_room_id
+from opengroup.rules.images import image_media_type
 from opengroup.usecases import rooms as room_cases
 from opengroup.usecases.context import ServerContext
 from opengroup.usecases.rooms import Room
 from opengroup.web.message_text import MessageText, read_stored, short_id
+from opengroup.web.outage import DATABASE
 
 PAGE_HEADERS = {
     "Content-Security-Policy": (
@@ -39,13 +42,6 @@ IMAGE_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Cache-Control": "public, max-age=3600",
 }
-# What a room image may be served as; anything else is not shown on the page.
-_IMAGE_TYPES = (
-    (b"\x89PNG\r\n\x1a\n", "image/png"),
-    (b"\xff\xd8\xff", "image/jpeg"),
-    (b"GIF87a", "image/gif"),
-    (b"GIF89a", "image/gif"),
-)
 
 
 # -- what the pages show ---------------------------------------------------------------------
@@ -95,9 +91,7 @@ def image_type(ctx: ServerContext, file_id: int) -> str | None:
             head = handle.read(16)
     except OSError:
         return None
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return "image/webp"
-    return next((kind for magic, kind in _IMAGE_TYPES if head.startswith(magic)), None)
+    return image_media_type(head)
 
 
 def room_view(
@@ -384,24 +378,51 @@ def _request_base(request: Request) -> str:
     return str(request.base_url)
 
 
+def render_unavailable(site: Site) -> str:
+    body = """<section class="card">
+<h2>Temporarily unavailable</h2>
+<p>This server cannot reach its database right now. Session clients keep retrying on their
+own; this page works again as soon as it is back. Try again in a minute.</p>
+</section>"""
+    return _page(f"Unavailable · {site.name}", site, body)
+
+
+def _unavailable(request: Request, error: OpenGroupError) -> Response:
+    """The friendly 503 page of a database outage (logged once, without a traceback)."""
+    DATABASE.failed("web page", error)
+    html = render_unavailable(site_for(_ctx(request), _request_base(request)))
+    headers = {**PAGE_HEADERS, "Retry-After": "30", "Cache-Control": "no-store"}
+    return HTMLResponse(html, status_code=503, headers=headers)
+
+
 async def index(request: Request) -> Response:
-    html = await run_in_threadpool(index_html, _ctx(request), _request_base(request))
+    try:
+        html = await run_in_threadpool(index_html, _ctx(request), _request_base(request))
+    except OpenGroupError as error:
+        return _unavailable(request, error)
+    DATABASE.answered()
     return HTMLResponse(html, headers=PAGE_HEADERS)
 
 
 async def room_page(request: Request) -> Response:
-    status, html = await run_in_threadpool(
-        room_html,
-        _ctx(request),
-        _request_base(request),
-        request.path_params["room_id"],
-        request.query_params.get("public_key"),
-    )
+    try:
+        status, html = await run_in_threadpool(
+            room_html,
+            _ctx(request),
+            _request_base(request),
+            request.path_params["room_id"],
+            request.query_params.get("public_key"),
+        )
+    except OpenGroupError as error:
+        return _unavailable(request, error)
     return HTMLResponse(html, status_code=status, headers=PAGE_HEADERS)
 
 
 async def image(request: Request) -> Response:
-    found = await run_in_threadpool(room_image, _ctx(request), request.path_params["room_id"])
+    try:
+        found = await run_in_threadpool(room_image, _ctx(request), request.path_params["room_id"])
+    except OpenGroupError:
+        return Response(b"unavailable", 503, media_type="text/plain", headers=IMAGE_HEADERS)
     if found is None:
         return Response(b"no image", 404, media_type="text/plain", headers=IMAGE_HEADERS)
     content, kind = found
