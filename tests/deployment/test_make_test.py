@@ -5,15 +5,22 @@ production install gets no test tools."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.support import databases
+from tests.support.server import RunningServer
 
 REPO = Path(__file__).resolve().parents[2]
+LOG_LINE = re.compile(
+    r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} (DEBUG|INFO|WARNING|ERROR|CRITICAL) \S+: "
+)
 
 
 def test_postgres_variants_run_whenever_the_default_postgres_answers(
@@ -69,3 +76,22 @@ def test_makefile_installs_and_waits_as_the_issue_asks() -> None:
     stamp_rule = makefile.split("\n$(STAMP):", 1)[1].split("\n\n", 1)[0]
     assert "[test]" not in stamp_rule, "make install / make run get no test tools"
     assert "$(TEST_STAMP)" in makefile.split("\nlint:", 1)[1].split("\n", 1)[0]
+
+
+def test_worker_log_lines_have_timestamp_level_and_logger(tmp_path: Path) -> None:
+    """`serve --workers 2`: every line of every process, uvicorn's included, in one format."""
+    server = RunningServer(tmp_path / "data", workers=2, extra_args=("--access-log",))
+    server.start(timeout=90)
+    try:
+        for _ in range(4):
+            httpx.get(server.base_url + "/health", timeout=5)
+        time.sleep(0.5)
+    finally:
+        server.stop()
+    lines = [line for line in server.log().splitlines() if line.strip()]
+    assert lines
+    odd = [line for line in lines if not LOG_LINE.match(line)]
+    assert odd == [], "lines without timestamp, level and logger"
+    started = [line for line in lines if "Started server process" in line]
+    assert len(started) >= 2, "both workers log in the same format"
+    assert any("uvicorn.access" in line and "/health" in line for line in lines)

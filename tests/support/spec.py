@@ -19,6 +19,14 @@ SPEC_FILES = {
 }
 
 
+# The specs the README links, copied into docs/ so that a clone has them (the README must not
+# link ../shared); tests/unit/test_spec_copies.py checks them against ../shared as well.
+DOC_COPIES = {
+    REPO / "docs" / "PROTOCOL.md": "spec/PROTOCOL.md",
+    REPO / "docs" / "SOGS-API.md": "spec/SOGS-API.md",
+}
+
+
 def spec_file(name: str) -> Path:
     """../shared's file when present, else the copy in tests/data."""
     shared = SHARED / SPEC_FILES[name]
