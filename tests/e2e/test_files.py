@@ -145,7 +145,7 @@ def test_files_expire_but_room_images_do_not(short_lived_server: Server) -> None
     with short_lived_server.client("onion") as og:
         member = Member.join(og, "main", keys)
         file_id = member.post("files", {"file": b64(b"fleeting")})["result"]
-        image = os.urandom(100)
+        image = b"\x89PNG\r\n\x1a\n" + os.urandom(100)
         assert status(member.post("rooms/main/image", {"file": b64(image)})) == 200
         assert unb64(member.get(f"files/{file_id}")["result"]) == b"fleeting"
 

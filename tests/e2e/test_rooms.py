@@ -100,7 +100,7 @@ def test_room_image_replaced(
 ) -> None:
     room, moderator_keys = image_room
     moderator = join(room, moderator_keys)
-    first, second = os.urandom(300), os.urandom(400)
+    first, second = b"GIF89a" + os.urandom(300), b"\xff\xd8\xff" + os.urandom(400)
     assert status(moderator.post(f"rooms/{room}/image", {"file": b64(first)})) == 200
     assert status(moderator.post(f"rooms/{room}/image", {"file": b64(second)})) == 200
     assert unb64(client.request("GET", f"rooms/{room}/image")["result"]) == second
@@ -139,3 +139,18 @@ def test_member_count_counts_distinct_authenticated_users(
 
 def test_member_count_needs_a_token(client: CheckedClient) -> None:
     assert status(client.request("GET", "member_count", headers={"Room": "main"})) == 401
+
+
+def test_room_image_must_be_an_image(
+    client: CheckedClient, join: Callable[..., Member], image_room: tuple[str, SessionKeys]
+) -> None:
+    """POST rooms/:id/image takes PNG, JPEG, GIF or WebP only, told by content (issue 15)."""
+    room, moderator_keys = image_room
+    moderator = join(room, moderator_keys)
+    before = client.request("GET", f"rooms/{room}/image", headers={"Room": room})
+    for junk in (b"just text\n", os.urandom(64), b"<svg xmlns='http://www.w3.org/2000/svg'/>"):
+        reply = moderator.post(f"rooms/{room}/image", {"file": b64(junk)})
+        assert status(reply) == 400, reply
+        assert "PNG" in reply["error"]
+    after = client.request("GET", f"rooms/{room}/image", headers={"Room": room})
+    assert after == before, "a refused image changed the room's image"

@@ -167,17 +167,17 @@ def test_backup_under_write_load_restores_a_consistent_server(tmp_path: Path) ->
 
 
 def test_restore_refuses_a_data_directory_in_use(tmp_path: Path) -> None:
-    cli("key", "--data-dir", str(tmp_path / "data"))
+    cli("init", "--data-dir", str(tmp_path / "data"))
     cli("backup", str(tmp_path / "backup"), "--data-dir", str(tmp_path / "data"))
     other = tmp_path / "other"
-    cli("key", "--data-dir", str(other))
+    cli("init", "--data-dir", str(other))
     message = refused("restore", str(tmp_path / "backup"), "--data-dir", str(other))
     assert "not empty" in message
     cli("restore", str(tmp_path / "backup"), "--data-dir", str(tmp_path / "new"))
 
 
 def test_backup_refuses_a_used_destination(tmp_path: Path) -> None:
-    cli("key", "--data-dir", str(tmp_path / "data"))
+    cli("init", "--data-dir", str(tmp_path / "data"))
     (tmp_path / "dest").mkdir()
     (tmp_path / "dest" / "something").write_text("keep me")
     message = refused("backup", str(tmp_path / "dest"), "--data-dir", str(tmp_path / "data"))
@@ -192,6 +192,7 @@ def test_backup_of_a_directory_that_is_no_server(tmp_path: Path) -> None:
 
 
 def test_a_backup_is_itself_a_data_directory(tmp_path: Path) -> None:
+    cli("init", "--data-dir", str(tmp_path / "data"))
     cli("rooms", "add", "lounge", "The Lounge", "--data-dir", str(tmp_path / "data"))
     cli("backup", str(tmp_path / "b"), "--data-dir", str(tmp_path / "data"))
     listing = cli("rooms", "list", "--data-dir", str(tmp_path / "b")).stdout

@@ -201,7 +201,7 @@ def test_room_ids_invalid_here_need_a_rename_or_skip(tmp_path: Path) -> None:
 
 def test_refuses_a_server_with_another_key(rust: RustServer, tmp_path: Path) -> None:
     data = tmp_path / "data"
-    cli("key", "--data-dir", str(data))  # a server of its own
+    cli("init", "--data-dir", str(data))  # a server of its own
     message = refused("import-rust", str(rust.path), "--data-dir", str(data))
     assert "different key" in message
     assert "join URL" in message
@@ -211,6 +211,7 @@ def test_refuses_a_server_with_data(rust: RustServer, tmp_path: Path) -> None:
     data = tmp_path / "data"
     data.mkdir()
     shutil.copy(rust.path / "x25519_private_key.pem", data / "key.pem")
+    cli("init", "--data-dir", str(data))
     cli("rooms", "add", "lounge", "Lounge", "--data-dir", str(data))
     message = refused("import-rust", str(rust.path), "--data-dir", str(data))
     assert "already has data" in message and "lounge" in message
@@ -220,7 +221,7 @@ def test_an_empty_first_start_server_is_fine(rust: RustServer, tmp_path: Path) -
     data = tmp_path / "data"
     data.mkdir()
     shutil.copy(rust.path / "x25519_private_key.pem", data / "key.pem")
-    cli("rooms", "list", "--data-dir", str(data))  # first start: creates the empty room main
+    cli("init", "--data-dir", str(data))  # as a first start: creates the empty room main
     cli("import-rust", str(rust.path), "--data-dir", str(data))
     listing = cli("rooms", "list", "--data-dir", str(data)).stdout
     assert "Main Room" in listing

@@ -368,11 +368,6 @@ def import_rust(
     now = time.time() if now is None else now
     if not source.is_dir():
         raise OperationRefused(f"{source} is not a directory")
-    if not (source / MANIFEST).is_file() and not (source / BACKUP_KEY).is_file():
-        raise OperationRefused(
-            f"{source} is not a backup (no {MANIFEST}, no {BACKUP_KEY}): give a directory "
-            "made by `opengroup backup`"
-        )
     try:
         plan = plan_rust_import(source, renames or {}, skips or set())
     except rust_import.RustImportError as error:
