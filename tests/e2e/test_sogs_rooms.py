@@ -154,7 +154,7 @@ def test_legacy_image_and_cli_image_are_the_same_image(
     moderator = Member.join(legacy, room, keys)
     reader = BlindedUser.generate()
     known = room_info(sogs, room, reader)["info_updates"]
-    picture = os.urandom(2000)
+    picture = b"GIF89a" + os.urandom(2000)
     assert status(moderator.post(f"rooms/{room}/image", {"file": b64(picture)})) == 200
     details = poll(sogs, room, reader, known)["details"]
     legacy_id = legacy.request("GET", f"rooms/{room}")["room"]["image_id"]
@@ -162,7 +162,7 @@ def test_legacy_image_and_cli_image_are_the_same_image(
     fetched = sogs.get(f"/room/{room}/file/{details['image_id']}", user=reader)
     assert fetched.code == 200 and fetched.raw == picture and "expires" not in fetched.headers
     path = tmp_path / "logo.png"
-    path.write_bytes(b"\x89PNG from the operator")
+    path.write_bytes(b"\x89PNG\r\n\x1a\n from the operator")
     server.cli("rooms", "set-image", room, str(path))
     after = poll(sogs, room, reader, details["info_updates"])["details"]
     assert after["image_id"] != details["image_id"]
