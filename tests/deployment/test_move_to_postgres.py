@@ -99,6 +99,7 @@ def test_a_server_moved_to_postgres_serves_the_same_state(
     users = Users()
     data_dir = tmp_path / "data"
     sqlite_server = RunningServer(data_dir, extra_args=NO_RATE_LIMIT)
+    assert sqlite_server.cli("init").returncode == 0
     for room in ROOMS:
         assert sqlite_server.cli("rooms", "add", room, room.title()).returncode == 0
     assert (
@@ -139,5 +140,14 @@ def test_a_server_moved_to_postgres_serves_the_same_state(
         assert pg_server.cli("rooms", "add", "fresh", "Fresh").returncode == 0
         listed = pg_server.cli("rooms", "list").stdout
         assert "fresh" in listed and "lounge" in listed
+        # The data directory remembers PostgreSQL (issue 15): a command without the URL follows
+        # it, and one pointed at the old SQLite file is refused, changing nothing.
+        plain = run_cli("rooms", "list", "--data-dir", str(data_dir))
+        assert plain.returncode == 0 and "fresh" in plain.stdout, plain.stderr
+        old = f"sqlite:///{(data_dir / 'opengroup.db').resolve()}"
+        stale = run_cli("rooms", "add", "ghost", "Ghost", "--data-dir", str(data_dir),
+                        "--database-url", old)  # fmt: skip
+        assert stale.returncode == 2 and "served from postgresql" in stale.stderr, stale.stderr
+        assert "ghost" not in pg_server.cli("rooms", "list").stdout
     finally:
         pg_server.stop()
