@@ -131,11 +131,11 @@ def test_sql_error_in_a_post_is_a_500_and_writes_nothing(
     assert send_all(server, post_request(server.user, token, "main", b"before"))[0][0] == 200
     before = message_data(server, "main", token)
 
+    # The real statement with one column misspelt: same placeholders, a SQL error.
     monkeypatch.setattr(
         message_store,
         "_INSERT_MESSAGE",
-        "INSERT INTO messages (room_pk, server_id, session_id, timestamp, data, signature, "
-        "no_such_column) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        message_store._INSERT_MESSAGE.replace("posted)", "no_such_column)"),
     )
     status, reply = send_all(server, post_request(server.user, token, "main", b"lost"))[0]
     assert (status, reply) == (500, {"status_code": 500, "error": "internal server error"})
