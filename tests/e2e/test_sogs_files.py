@@ -386,7 +386,7 @@ def test_a_deleted_posts_files_are_404_at_once(
 def test_the_room_image_survives_the_deletion_of_its_post(sogs: SogsClient, server: Server) -> None:
     room = server.new_room()
     admin = new_admin(server, room)
-    image = upload_id(sogs, room, admin, b"\x89PNG image and attachment")
+    image = upload_id(sogs, room, admin, b"\x89PNG\r\n\x1a\n image and attachment")
     post = post_with_files(sogs, room, admin, [image])
     assert sogs.request("PUT", f"/room/{room}", {"image": image}, user=admin).code == 200
     assert sogs.request("DELETE", f"/room/{room}/message/{post['id']}", user=admin).code == 200
@@ -399,8 +399,8 @@ def test_a_replaced_room_image_expires_as_an_ordinary_file(
 ) -> None:
     room = server.new_room()
     admin = new_admin(server, room)
-    first = upload_id(sogs, room, admin, b"first image")
-    second = upload_id(sogs, room, admin, b"second image")
+    first = upload_id(sogs, room, admin, b"GIF89a first image")
+    second = upload_id(sogs, room, admin, b"GIF89a second image")
     assert sogs.request("PUT", f"/room/{room}", {"image": first}, user=admin).code == 200
     assert "expires" not in download(sogs, room, first, admin).headers
     assert sogs.request("PUT", f"/room/{room}", {"image": str(second)}, user=admin).code == 200

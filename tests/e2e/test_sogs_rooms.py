@@ -36,7 +36,7 @@ def test_admin_changes_reach_a_members_next_poll(sogs: SogsClient, server: Serve
     admin, member = new_admin(server, room), BlindedUser.generate()
     known = poll(sogs, room, member, 0)["details"]["info_updates"]
     assert "details" not in poll(sogs, room, member, known)
-    image = upload_id(sogs, room, admin, b"\x89PNG the new image")
+    image = upload_id(sogs, room, admin, b"\x89PNG\r\n\x1a\n the new image")
     code, reply = put_room(
         sogs, room, admin, {"name": "After", "description": "Line one\nline\ttwo", "image": image}
     )
@@ -169,11 +169,11 @@ def test_legacy_image_and_cli_image_are_the_same_image(
     assert sogs.get(f"/room/{room}/file/{after['image_id']}", user=reader).raw == path.read_bytes()
     # A modern admin sets a file of the room; the legacy API serves that image.
     admin = new_admin(server, room)
-    modern = upload_id(sogs, room, admin, b"modern image")
+    modern = upload_id(sogs, room, admin, b"GIF89a modern image")
     assert put_room(sogs, room, admin, {"image": modern})[0] == 200
     assert legacy.request("GET", f"rooms/{room}")["room"]["image_id"] == str(modern)
     image = legacy.request("GET", f"rooms/{room}/image")
-    assert status(image) == 200 and image["result"] == b64(b"modern image")
+    assert status(image) == 200 and image["result"] == b64(b"GIF89a modern image")
 
 
 def test_cli_description_reaches_the_modern_room(sogs: SogsClient, server: Server) -> None:
@@ -189,7 +189,7 @@ def test_desktops_image_change_inside_a_batch(sogs: SogsClient, server: Server) 
     room = server.new_room()
     admin, member = new_admin(server, room), BlindedUser.generate()
     known = room_info(sogs, room, member)["info_updates"]
-    image = upload_id(sogs, room, admin, b"\x89PNG desktop image")
+    image = upload_id(sogs, room, admin, b"\x89PNG\r\n\x1a\n desktop image")
     reply = sogs.batch(
         [
             {"method": "PUT", "path": f"/room/{room}", "json": {"image": image}},
@@ -205,3 +205,17 @@ def test_desktops_image_change_inside_a_batch(sogs: SogsClient, server: Server) 
     assert [item["code"] for item in reply.json] == [200, 200]
     details = poll(sogs, room, member, known)["details"]
     assert (details["image_id"], details["name"], details["description"]) == (image, "Renamed", "d")
+
+
+def test_a_room_image_must_be_an_image(sogs: SogsClient, server: Server) -> None:
+    """Issue 15: every door that sets a room image checks its content (PNG, JPEG, GIF, WebP)."""
+    room = server.new_room("Pictures")
+    admin = BlindedUser.generate()
+    server.cli("moderators", "add", admin.session_id, room, "--admin")
+    text = upload_id(sogs, room, admin, b"just some text, not a picture")
+    before = sogs.get(f"/room/{room}", user=admin).json
+    code, _ = put_room(sogs, room, admin, {"image": text})
+    assert code == 400
+    after = sogs.get(f"/room/{room}", user=admin).json
+    assert after.get("image_id") == before.get("image_id")
+    assert after["info_updates"] == before["info_updates"]

@@ -42,6 +42,14 @@ class FileRecord:
 
 
 class BlobStore:
+    def head(self, file_id: int, size: int = 16) -> bytes:
+        """The first bytes of a stored file (b"" if it is gone): enough to tell its type."""
+        try:
+            with self.path(file_id).open("rb") as handle:
+                return handle.read(size)
+        except OSError:
+            return b""
+
     def __init__(self, root: Path) -> None:
         self.root = root
 

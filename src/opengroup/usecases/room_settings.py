@@ -7,7 +7,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from opengroup.errors import NotAcceptable
+from opengroup.rules.images import check_room_image
 from opengroup.store import Tx, file_lifetimes
+from opengroup.store import files as file_store
 from opengroup.store import rooms as room_store
 from opengroup.store.rooms import Room
 from opengroup.usecases.context import ServerContext
@@ -53,7 +55,11 @@ def update_room(
 
 def set_image_txn(ctx: ServerContext, tx: Tx, room: Room, file_id: int) -> None:
     """File `file_id` of this room becomes its image; the previous one expires as an ordinary
-    file (SOGS-API.md 9)."""
+    file (SOGS-API.md 9). 406 for a file not of this room; 400 for one that is not a PNG,
+    JPEG, GIF or WebP image (clients would show junk)."""
+    if file_store.get_file(tx, room, file_id, ctx.clock()) is None:
+        raise NotAcceptable(IMAGE_NOT_OF_ROOM)
+    check_room_image(ctx.blobs.head(file_id))
     if not file_lifetimes.use_as_room_image(
         tx, room, file_id, ctx.clock(), attached_expiry_seconds(ctx)
     ):
