@@ -53,7 +53,12 @@ class Config:
     verify_signatures: bool = setting(True, "Reject posted messages whose signature is invalid.")
     max_message_size: int = setting(65536, "Largest message, in decoded bytes of data.")
     max_poll_rooms: int = setting(200, "Most rooms in one compact_poll request.")
-    max_pending_tokens: int = setting(8, "Most unclaimed auth tokens one user may hold in a room.")
+    max_reply_messages: int = setting(
+        2560, "Most messages and deletions one reply carries (a poll, a batch, a list)."
+    )
+    max_reply_bytes: int = setting(
+        2_000_000, "Message data one reply carries, in bytes; clients page on with cursors."
+    )
     upload_quota_bytes_per_day: int = setting(
         0, "Upload bytes per user per room per day; 0 is off."
     )

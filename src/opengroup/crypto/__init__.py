@@ -158,6 +158,11 @@ class ServerKeys:
     def public_hex(self) -> str:
         return self.public.hex()
 
+    def derived_secret(self, purpose: bytes) -> bytes:
+        """A 32-byte secret for one purpose, derived from the private key: the same in every
+        process that holds the key, unrelated to it and to every other purpose's."""
+        return hmac.digest(self._raw, b"opengroup derived secret: " + purpose, "sha256")
+
     @classmethod
     def generate(cls) -> ServerKeys:
         return cls._of(X25519PrivateKey.generate())

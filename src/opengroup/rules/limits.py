@@ -32,3 +32,34 @@ def check_upload_quota(used_today: int, size: int, quota: int) -> None:
 def base64_decoded_size_floor(encoded_length: int) -> int:
     """The least a base64 text of this length decodes to: refuse oversized input undecoded."""
     return max(0, (encoded_length // 4) * 3 - 2)
+
+
+@dataclass(slots=True)
+class ReplyBudget:
+    """What one request (a compact_poll, a modern batch, a message list) may return: at most
+    `items` messages and deletions and about `size` bytes of their data. Lists are cut short,
+    never refused: clients page on with their cursors from the last item they got."""
+
+    items: int
+    size: int
+    used_items: int = 0
+    used_size: int = 0
+
+    @property
+    def items_left(self) -> int:
+        return max(0, self.items - self.used_items)
+
+    def take(self, sizes: list[int]) -> int:
+        """How many of these items, in order, fit (then counted as used). The first item of
+        a request always fits, so that one message over `size` still reaches its readers."""
+        taken = 0
+        for size in sizes:
+            first = self.used_items == 0
+            if not first and (
+                self.used_items >= self.items or self.used_size + size > self.size
+            ):
+                break
+            self.used_items += 1
+            self.used_size += size
+            taken += 1
+        return taken

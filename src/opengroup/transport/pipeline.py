@@ -100,7 +100,10 @@ async def answer(ctx: ServerContext, request: ApiRequest) -> tuple[Reply, bool]:
         pattern, request.method, request.transport, reply.status_code,
         time.perf_counter() - started,
     )  # fmt: skip
-    return reply, found is not None and found.route.heavy
+    # A reply that used much of its budget (rules/limits.ReplyBudget) is encoded and sealed
+    # in a store thread, not on the event loop.
+    large = request.budget is not None and request.budget.used_size > INLINE_BODY_BYTES
+    return reply, large or (found is not None and found.route.heavy)
 
 
 def _leaves_loop(ctx: ServerContext, found: Match, request: ApiRequest) -> bool:

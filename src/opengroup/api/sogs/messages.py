@@ -68,7 +68,19 @@ def since_row(
 
 
 def _limit(call: Call) -> int:
-    return query_int(call.request.query, "limit", default=PAGE_DEFAULT, low=1, high=PAGE_MAX)
+    limit = query_int(call.request.query, "limit", default=PAGE_DEFAULT, low=1, high=PAGE_MAX)
+    return min(limit, max(1, call.reply_budget().items_left))
+
+
+# What a message costs in a reply beyond its data and signature (ids, names, punctuation).
+ROW_OVERHEAD = 200
+
+
+def _within_budget(call: Call, page: messages.Page) -> messages.Page:
+    """The page cut to what is left of the reply's budget (clients page on from its end)."""
+    sizes = [len(r.data or "") + len(r.signature or "") + ROW_OVERHEAD for r in page.rows]
+    kept = call.reply_budget().take(sizes)
+    return page if kept == len(page.rows) else messages.Page(page.rows[:kept], page.reactions)
 
 
 def _reactors(call: Call) -> int:
@@ -90,6 +102,7 @@ def since(call: Call) -> object:
         call.ctx, call.params["room"], call.request.user, cursor, _limit(call),
         reactions=reactions_only, reactors=reactors,
     )  # fmt: skip
+    page = _within_budget(call, page)
     return [
         since_row(row, cursor, reactions_only, reactions_json(page.reactions.get(row.id), reactors))
         for row in page.rows
@@ -99,7 +112,7 @@ def since(call: Call) -> object:
 def recent(call: Call) -> object:
     reactors = _reactors(call)
     page = messages.recent(call.ctx, call.params["room"], call.request.user, _limit(call), reactors)
-    return _full_rows(page, reactors)
+    return _full_rows(_within_budget(call, page), reactors)
 
 
 def before(call: Call) -> object:
@@ -108,7 +121,7 @@ def before(call: Call) -> object:
     page = messages.before(
         call.ctx, call.params["room"], call.request.user, message_id, _limit(call), reactors
     )
-    return _full_rows(page, reactors)
+    return _full_rows(_within_budget(call, page), reactors)
 
 
 def get_one(call: Call) -> object:
