@@ -59,6 +59,22 @@ class Config:
     max_reply_bytes: int = setting(
         2_000_000, "Message data one reply carries, in bytes; clients page on with cursors."
     )
+    max_connections: int = setting(
+        1000, "Open connections (and requests) per process; beyond, new requests get 503."
+    )
+    header_timeout_seconds: float = setting(
+        10, "Seconds a client has to send a request's head (line and headers)."
+    )
+    body_timeout_seconds: float = setting(
+        10, "Longest pause while a body arrives; also the grace before min_body_rate."
+    )
+    min_body_rate: int = setting(4096, "Bytes per second a body must average after its grace.")
+    max_bodies_in_flight: int = setting(
+        64, "Request bodies one process reads at once; beyond, 503."
+    )
+    max_buffered_body_bytes: int = setting(
+        100_000_000, "Bytes of bodies one process buffers while reading them; beyond, 503."
+    )
     upload_quota_bytes_per_day: int = setting(
         0, "Upload bytes per user per room per day; 0 is off."
     )

@@ -64,6 +64,7 @@ def serve(data_dir: str | None, config_file: str | None, **flags: Any) -> None:
     import uvicorn
 
     from opengroup.runtime.app import RESOLVED_CONFIG_ENV
+    from opengroup.transport.connections import HeadTimeoutProtocol
 
     config = resolve_config(data_dir, config_file, **flags)
     logging.basicConfig(
@@ -98,7 +99,8 @@ def serve(data_dir: str | None, config_file: str | None, **flags: Any) -> None:
         port=config.port,
         workers=config.workers if config.workers > 1 else None,
         loop="uvloop",
-        http="httptools",
+        http=HeadTimeoutProtocol,  # httptools, with a deadline for request heads
+        limit_concurrency=config.max_connections or None,
         log_level=config.log_level.lower(),
         access_log=config.access_log,
         server_header=False,

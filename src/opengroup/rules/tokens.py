@@ -33,7 +33,9 @@ def pending_window(now: float) -> int:
     return int(now // PENDING_TOKEN_SECONDS)
 
 
-def is_pending_token(secret: bytes, room_id: str, session_id: str, token: bytes, now: float) -> bool:
+def is_pending_token(
+    secret: bytes, room_id: str, session_id: str, token: bytes, now: float
+) -> bool:
     """Whether `token` is the one offered in this window or the last: a challenge can be
     claimed for 10 to 20 minutes."""
     window = pending_window(now)

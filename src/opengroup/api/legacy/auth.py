@@ -21,7 +21,6 @@ from opengroup.rules.tokens import (
 from opengroup.store import auth as token_store
 from opengroup.store import moderation as moderation_store
 
-
 PENDING_TOKENS = b"pending auth tokens"
 
 

@@ -16,7 +16,7 @@ from opengroup.api.legacy.parsing import (
 from opengroup.api.request import Call, Reply
 from opengroup.crypto import session_public_key, verify_session_signature
 from opengroup.errors import BadInput
-from opengroup.rules.limits import ReplyBudget
+from opengroup.rules.limits import ReplyBudget, take_within
 from opengroup.rules.permissions import Actor, OwnedMessage, check_can_delete
 from opengroup.store import Tx
 from opengroup.store import messages as message_store
@@ -110,21 +110,34 @@ def _page(call: Call) -> tuple[int | None, int]:
 
 def get_messages(call: Call) -> Reply:
     after, limit = _page(call)
-    budget = call.reply_budget()
     with call.ctx.db.read_raw() as tx:
         room, _ = access.basic(call, tx)
-        found = message_store.get_messages(tx, room, after, min(limit, max(budget.items_left, 1)))
-    return {"messages": [message_json(message) for message in within(budget, found)]}
+        found = messages_within(tx, room, after, limit, call.reply_budget())
+    return {"messages": [message_json(message) for message in found]}
 
 
 # What a message costs in a reply beyond its data and signature (ids, names, punctuation).
 MESSAGE_OVERHEAD = 200
 
 
-def within(budget: ReplyBudget, found: list[Message]) -> list[Message]:
-    """The first of `found` that fit the reply's budget (the client asks again from there)."""
-    sizes = [len(m.data) + len(m.signature) + MESSAGE_OVERHEAD for m in found]
-    return found[: budget.take(sizes)]
+def _size(message: Message) -> int:
+    return len(message.data) + len(message.signature) + MESSAGE_OVERHEAD
+
+
+def messages_within(
+    rtx: RawTx, room: Room, after: int | None, limit: int, budget: ReplyBudget
+) -> list[Message]:
+    """The page (after the cursor, ascending; without one, the newest first) cut to what the
+    reply's budget holds: the client asks again from the last message it got."""
+
+    def fetch(last: Message | None, n: int) -> list[Message]:
+        if last is None:
+            return message_store.get_messages(rtx, room, after, n)
+        if after is None:
+            return message_store.get_messages_before(rtx, room, last.server_id, n)
+        return message_store.get_messages(rtx, room, last.server_id, n)
+
+    return take_within(budget, fetch, _size, limit)
 
 
 def get_deletions(call: Call) -> Reply:
@@ -183,19 +196,12 @@ def poll_room(
     the poll's budget. A cursor at the room's newest id, or a room that never had any, means
     nothing new: most polls end here without a query."""
     room = room_access.room
-    new_messages = room_access.message_seq > (after_message or 0) and budget.items_left
-    new_deletions = room_access.deletion_seq > (after_deletion or 0) and budget.items_left
-    found = (
-        within(budget, message_store.get_messages(rtx, room, after_message, _left(budget)))
-        if new_messages
-        else []
-    )
-    deleted = (
-        message_store.get_deletions(rtx, room, after_deletion, _left(budget))
-        if new_deletions
-        else []
-    )
-    deleted = deleted[: budget.take([DELETION_SIZE] * len(deleted))]
+    new_messages = room_access.message_seq > (after_message or 0) and not budget.spent
+    found = messages_within(rtx, room, after_message, PAGE_LIMIT, budget) if new_messages else []
+    deleted: list[Deletion] = []
+    if room_access.deletion_seq > (after_deletion or 0) and not budget.spent:
+        deleted = message_store.get_deletions(rtx, room, after_deletion, _left(budget))
+        deleted = deleted[: budget.take([DELETION_SIZE] * len(deleted))]
     return {
         "messages": [message_json(message) for message in found],
         "deletions": [deletion_json(deletion) for deletion in deleted],
