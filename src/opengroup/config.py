@@ -75,6 +75,9 @@ class Config:
     max_buffered_body_bytes: int = setting(
         100_000_000, "Bytes of bodies one process buffers while reading them; beyond, 503."
     )
+    replay_window_days: float = setting(
+        7, "Days a legacy onion request that changed something is remembered and refused again."
+    )
     upload_quota_bytes_per_day: int = setting(
         0, "Upload bytes per user per room per day; 0 is off."
     )

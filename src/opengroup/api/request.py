@@ -42,6 +42,9 @@ class ApiRequest:
     authenticated: bool = False
     # What this request's reply may still carry (rules/limits.py); batch items share it.
     budget: ReplyBudget | None = None
+    # Onion requests of the legacy API: the envelope's id (crypto.onion_envelope_id); a
+    # request that writes records it, and the same envelope is refused after that.
+    envelope: bytes | None = None
 
     def header(self, name: str) -> str | None:
         return self.headers.get(name)

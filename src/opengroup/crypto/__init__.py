@@ -55,6 +55,7 @@ __all__ = [
     "make_auth_challenge",
     "onion_cipher_for",
     "onion_cipher_for_client",
+    "onion_envelope_id",
     "open_onion_request",
     "parse_enc_type",
     "parse_onion_envelope",
@@ -323,6 +324,15 @@ def open_onion_request(keys: ServerKeys, body: bytes) -> tuple[bytes, OnionCiphe
     ciphertext, _metadata, ephemeral_key, enc_type = _split_envelope(body)
     cipher = _server_cipher(keys, ephemeral_key, enc_type)
     return cipher.decrypt(ciphertext), cipher
+
+
+def onion_envelope_id(body: bytes) -> bytes:
+    """What identifies an onion envelope: its ephemeral key and the nonce (IV) its ciphertext
+    starts with, hashed to 16 bytes. Its unencrypted metadata may be rewritten in transit
+    without changing this; a new request from a client always changes it."""
+    ciphertext, _metadata, ephemeral_key, _enc_type = _split_envelope(body)
+    nonce = bytes(ciphertext[:XCHACHA_NONCE_BYTES])
+    return hashlib.sha256(ephemeral_key + nonce).digest()[:16]
 
 
 # ---------------------------------------------------------------------------- auth challenge

@@ -136,6 +136,7 @@ class Database:
         )
         self._executor: ThreadPoolExecutor | None = None
         self._threads = threads
+        self._first_write = threading.local()
 
     async def run(self, function: Callable[..., T], *args: Any) -> T:
         """`function(*args)` in one of the store's threads (created on first use)."""
@@ -156,10 +157,25 @@ class Database:
 
     @contextmanager
     def write(self) -> Iterator[Tx]:
+        hook = getattr(self._first_write, "hook", None)
         with self._translate_errors(), self._writers_queue(), self.engine.connect() as conn:
             conn.execution_options(**{_WRITE: True})
             with conn.begin():
+                if hook is not None:
+                    hook(conn)
                 yield conn
+        if hook is not None:
+            self._first_write.hook = None  # committed
+
+    @contextmanager
+    def first_write_does(self, hook: Callable[[Tx | RawTx], None]) -> Iterator[None]:
+        """In this thread, until one commits, every write transaction starts with `hook(tx)`
+        (which may raise to refuse the write): e.g. recording what the write acts on."""
+        self._first_write.hook = hook
+        try:
+            yield
+        finally:
+            self._first_write.hook = None
 
     def read_raw(self) -> AbstractContextManager[RawTx]:
         """A read snapshot on the driver connection, for the hot path (see RawTx)."""
@@ -169,11 +185,24 @@ class Database:
 
     def write_raw(self) -> AbstractContextManager[RawTx]:
         """A write transaction on the driver connection; SQLite takes its write lock up front."""
+        transaction: AbstractContextManager[RawTx]
         if self._thread_drivers is not None:
-            return _SQLiteRawTransaction(
+            transaction = _SQLiteRawTransaction(
                 self._thread_drivers, self._write_lock, self._driver_errors
             )
-        return self._postgres_raw(commit=True)
+        else:
+            transaction = self._postgres_raw(commit=True)
+        hook = getattr(self._first_write, "hook", None)
+        return transaction if hook is None else self._hooked(transaction, hook)
+
+    @contextmanager
+    def _hooked(
+        self, transaction: AbstractContextManager[RawTx], hook: Callable[[Tx | RawTx], None]
+    ) -> Iterator[RawTx]:
+        with transaction as tx:
+            hook(tx)
+            yield tx
+        self._first_write.hook = None  # committed
 
     @contextmanager
     def _postgres_raw(self, *, commit: bool) -> Iterator[RawTx]:

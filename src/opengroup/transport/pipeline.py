@@ -18,6 +18,7 @@ from opengroup.api.request import ApiRequest
 from opengroup.api.routing import Match, Reply, Router
 from opengroup.api.sogs.routes import SOGS
 from opengroup.crypto import BadEnvelope
+from opengroup.store.envelopes import record_envelope
 from opengroup.transport.metrics import record_api_request, record_http, record_onion_failure
 from opengroup.usecases.context import ServerContext
 
@@ -92,7 +93,8 @@ async def answer(ctx: ServerContext, request: ApiRequest) -> tuple[Reply, bool]:
     found = router.match(request.method, request.path)
     started = time.perf_counter()
     if found is not None and _leaves_loop(ctx, found, request):
-        reply = await ctx.db.run(router.dispatch, ctx, request, found)
+        dispatch = _dispatch_once if request.envelope and found.route.writes else router.dispatch
+        reply = await ctx.db.run(dispatch, ctx, request, found)
     else:
         reply = router.dispatch(ctx, request, found)
     pattern = found.route.pattern if found is not None else None
@@ -104,6 +106,16 @@ async def answer(ctx: ServerContext, request: ApiRequest) -> tuple[Reply, bool]:
     # in a store thread, not on the event loop.
     large = request.budget is not None and request.budget.used_size > INLINE_BODY_BYTES
     return reply, large or (found is not None and found.route.heavy)
+
+
+def _dispatch_once(ctx: ServerContext, request: ApiRequest, found: Match) -> Reply:
+    """A legacy onion request that writes: its envelope is recorded in its first write
+    transaction, so the same envelope sent again is refused (an encrypted 400) before it acts.
+    """
+    envelope, now = request.envelope, ctx.clock()
+    assert envelope is not None
+    with ctx.db.first_write_does(lambda tx: record_envelope(tx, envelope, now)):
+        return ROUTERS[request.api].dispatch(ctx, request, found)
 
 
 def _leaves_loop(ctx: ServerContext, found: Match, request: ApiRequest) -> bool:
