@@ -152,6 +152,8 @@ def create_app(config: Config, context: ServerContext | None = None) -> ASGIApp:
         lifespan=lifespan,
         exception_handlers={404: http_error, 405: http_error},
     )
+    # A redirect to the path with a slash would be built from the request's Host header.
+    app.router.redirect_slashes = False
     if context is not None:
         app.state.ctx = context
     gate = app.state.body_gate = body_gate(config)

@@ -1,12 +1,15 @@
 """The web pages a person sees: `/` lists the rooms with their join URL and QR code; `/<room>`
 is one room's page (what opens when someone follows a join URL in a browser). No JavaScript.
 
-The join URL shown is built from `base_url`; when that is not set, from the address the page
-was requested with (the page says so). Room images come from `/static/images/<room>`.
+The join URL shown is built from `base_url`; when that is not set, from the address the server
+listens on (the page says so) — never from the request's `Host`, which anyone can set: a page
+built from it would put their address in join URLs and QR codes, and each new `Host` would
+cost the QR codes of every room again. Room images come from `/static/images/<room>`.
 """
 
 from __future__ import annotations
 
+import socket
 from dataclasses import dataclass
 from functools import lru_cache
 from html import escape
@@ -66,9 +69,18 @@ class RoomView:
     image_url: str | None
 
 
-def site_for(ctx: ServerContext, request_base: str) -> Site:
+def listening_base(host: str, port: int) -> str:
+    """The server's own address, for pages when `base_url` is not set."""
+    if host in ("", "0.0.0.0", "::"):
+        host = socket.getfqdn()
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
+
+
+def site_for(ctx: ServerContext) -> Site:
     configured = ctx.config.base_url.strip().rstrip("/")
-    base = configured or request_base.rstrip("/")
+    base = configured or listening_base(ctx.config.host, ctx.config.port)
     name = ctx.config.server_name.strip() or urlsplit(base).hostname or "Session open group"
     return Site(name, base, not configured, ctx.keys.public_hex, ctx.config.web_index)
 
@@ -184,7 +196,7 @@ def _derived_note(site: Site) -> str:
         return ""
     return (
         '<p class="note warning">This server has no <code>base_url</code> configured, so the '
-        "join URLs here are built from the address this page was opened with "
+        "join URLs here are built from the address it listens on "
         f"(<code>{escape(site.base_url)}</code>). If other people reach the server under "
         "another address, use that one instead.</p>"
     )
@@ -269,18 +281,16 @@ def render_not_found(site: Site, room_id: str) -> str:
 # -- data access (run in a worker thread) ----------------------------------------------------
 
 
-def index_html(ctx: ServerContext, request_base: str) -> str:
-    site = site_for(ctx, request_base)
+def index_html(ctx: ServerContext) -> str:
+    site = site_for(ctx)
     rooms: list[RoomView] = []
     if site.list_rooms:
         rooms = [room_view(ctx, site, room) for room in room_cases.list_rooms(ctx)]
     return render_index(site, rooms)
 
 
-def room_html(
-    ctx: ServerContext, request_base: str, room_id: str, given_key: str | None
-) -> tuple[int, str]:
-    site = site_for(ctx, request_base)
+def room_html(ctx: ServerContext, room_id: str, given_key: str | None) -> tuple[int, str]:
+    site = site_for(ctx)
     room = None
     if is_valid_room_id(room_id):
         room = room_cases.find_room(ctx, room_id)
@@ -308,12 +318,8 @@ def _ctx(request: Request) -> ServerContext:
     return ctx
 
 
-def _request_base(request: Request) -> str:
-    return str(request.base_url)
-
-
 async def index(request: Request) -> Response:
-    html = await run_in_threadpool(index_html, _ctx(request), _request_base(request))
+    html = await run_in_threadpool(index_html, _ctx(request))
     return HTMLResponse(html, headers=PAGE_HEADERS)
 
 
@@ -321,7 +327,6 @@ async def room_page(request: Request) -> Response:
     status, html = await run_in_threadpool(
         room_html,
         _ctx(request),
-        _request_base(request),
         request.path_params["room_id"],
         request.query_params.get("public_key"),
     )
