@@ -106,6 +106,9 @@ class Config:
     )
     metrics: bool = setting(True, "Serve Prometheus metrics (at /metrics, or at metrics_listen).")
     metrics_listen: str = setting("", "HOST:PORT to serve /metrics on instead of the main port.")
+    metrics_public: bool = setting(
+        False, "Also serve /metrics on the main (public) port; not when metrics_listen is set."
+    )
 
     @property
     def data_path(self) -> Path:

@@ -48,8 +48,10 @@ def prepare_serving(config: Config) -> None:
     )
     if listening is not None:
         log.info("metrics on http://%s:%d/metrics", *listening)
-    elif config.metrics:
+    elif config.metrics and config.metrics_public:
         log.info("metrics on /metrics")
+    elif config.metrics:
+        log.info("metrics not served: set metrics_listen (e.g. 127.0.0.1:9100) or metrics_public")
 
 
 # -- backup and restore ----------------------------------------------------------------------
