@@ -40,7 +40,7 @@ def test_reserved_room_ids_cannot_be_created(room_id: str) -> None:
 
 
 def test_session_ids_are_lowercased() -> None:
-    assert parse_session_id("05" + "AB" * 32) == "05" + "ab" * 32
+    assert parse_session_id("05" + "AB" * 31 + "7F") == "05" + "ab" * 31 + "7f"
 
 
 @pytest.mark.parametrize(
