@@ -63,7 +63,7 @@ def claim(call: Call) -> Reply:
         # Not claimed yet (or expired): it must be what a challenge offered in the last windows.
         secret = ctx.keys.derived_secret(PENDING_TOKENS)
         if not live and not is_pending_token(secret, room.id, session_id, token, now):
-            raise Unauthenticated("unknown or expired auth token")
+            raise Unauthenticated("unknown auth token")
         require_not_banned(moderation_store.is_banned(tx, room, session_id))
         if record is None:
             token_store.add_claimed_token(tx, room, session_id, token_hash, now)
