@@ -42,8 +42,8 @@ class ApiRequest:
     authenticated: bool = False
     # What this request's reply may still carry (rules/limits.py); batch items share it.
     budget: ReplyBudget | None = None
-    # Onion requests of the legacy API: the envelope's id (crypto.onion_envelope_id); a
-    # request that writes records it, and the same envelope is refused after that.
+    # Onion requests of the legacy API: the envelope that carried it. A request that writes
+    # records the envelope's id (crypto.onion_envelope_id); the same envelope is then refused.
     envelope: bytes | None = None
 
     def header(self, name: str) -> str | None:
