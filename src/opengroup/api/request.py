@@ -42,8 +42,8 @@ class ApiRequest:
     authenticated: bool = False
     # What this request's reply may still carry (rules/limits.py); batch items share it.
     budget: ReplyBudget | None = None
-    # Onion requests of the legacy API: the envelope that carried it. A request that writes
-    # records the envelope's id (crypto.onion_envelope_id); the same envelope is then refused.
+    # Onion requests of the legacy API: the id of the envelope that carried it
+    # (crypto.onion_envelope_id). A request that writes records it; the same is then refused.
     envelope: bytes | None = None
 
     def header(self, name: str) -> str | None:

@@ -326,13 +326,13 @@ def open_onion_request(keys: ServerKeys, body: bytes) -> tuple[bytes, OnionCiphe
     return cipher.decrypt(ciphertext), cipher
 
 
-def onion_envelope_id(body: bytes) -> bytes:
-    """What identifies an onion envelope: its ephemeral key and the nonce (IV) its ciphertext
-    starts with, hashed to 16 bytes. Its unencrypted metadata may be rewritten in transit
-    without changing this; a new request from a client always changes it."""
-    ciphertext, _metadata, ephemeral_key, _enc_type = _split_envelope(body)
-    nonce = bytes(ciphertext[:XCHACHA_NONCE_BYTES])
-    return hashlib.sha256(ephemeral_key + nonce).digest()[:16]
+def onion_envelope_id(cipher: OnionCipher, body: Buffer) -> bytes:
+    """What identifies an opened onion envelope, hashed to 16 bytes: its symmetric key (one
+    per ephemeral key) and the nonce its ciphertext starts with (right after the 4-byte
+    length). Its unencrypted metadata may be rewritten in transit without changing this; a new
+    request from a client always changes it."""
+    start = 4 + XCHACHA_NONCE_BYTES  # enough for either nonce; decryption checked the length
+    return hashlib.sha256(cipher.key + bytes(memoryview(body)[4:start])).digest()[:16]
 
 
 # ---------------------------------------------------------------------------- auth challenge

@@ -449,6 +449,10 @@ class RawTx:
     def run(self, sql: str, params: Sequence[Any] = ()) -> None:
         self._execute(sql, params)
 
+    def run_counted(self, sql: str, params: Sequence[Any] = ()) -> int:
+        """Run a statement; the number of rows it changed."""
+        return int(self._execute(sql, params).rowcount)
+
     def run_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         """One statement for each of `rows` (the driver's executemany)."""
         if not rows:

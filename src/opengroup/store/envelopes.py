@@ -9,8 +9,7 @@ from ..errors import BadInput
 from .database import RawTx, Tx, as_raw
 from .schema import onion_envelopes
 
-_RECORD = """
-INSERT INTO onion_envelopes (id, seen_at) VALUES (?, ?) ON CONFLICT (id) DO NOTHING RETURNING id"""
+_RECORD = "INSERT INTO onion_envelopes (id, seen_at) VALUES (?, ?) ON CONFLICT (id) DO NOTHING"
 
 
 class ReplayedEnvelope(BadInput):
@@ -20,7 +19,7 @@ class ReplayedEnvelope(BadInput):
 def record_envelope(tx: Tx | RawTx, envelope_id: bytes, now: float) -> None:
     """Remember the envelope, in the transaction that acts on it; ReplayedEnvelope (and the
     transaction rolled back) if it was seen before."""
-    if not as_raw(tx).all(_RECORD, (envelope_id, now)):
+    if not as_raw(tx).run_counted(_RECORD, (envelope_id, now)):
         raise ReplayedEnvelope
 
 

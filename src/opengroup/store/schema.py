@@ -177,6 +177,7 @@ onion_envelopes = Table(
     Column("id", LargeBinary(16), primary_key=True),
     Column("seen_at", Float, nullable=False),
     Index("ix_onion_envelopes_seen", "seen_at"),
+    sqlite_with_rowid=False,  # one B-tree for the key and the row
 )
 
 nonces = Table(

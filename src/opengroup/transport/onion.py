@@ -10,7 +10,7 @@ import orjson
 
 from opengroup.api.request import ApiRequest, ApiResponse, headers_from
 from opengroup.api.routing import Reply
-from opengroup.crypto import OnionCipher, open_onion_request
+from opengroup.crypto import OnionCipher, onion_envelope_id, open_onion_request
 from opengroup.errors import BadInput
 from opengroup.transport.pipeline import Door, HttpRequest, Opened, Outcome
 from opengroup.transport.sogs_request import modern_request
@@ -68,7 +68,7 @@ def open_request(ctx: ServerContext, body: bytes, _http: HttpRequest) -> Opened:
     except BadInput as error:
         return cipher, ApiResponse(400, {"error": error.detail})
     if request.api == "legacy":
-        request.envelope = body  # its id is computed only if the request writes
+        request.envelope = onion_envelope_id(cipher, body)
     return cipher, request
 
 

@@ -10,7 +10,7 @@ import orjson
 
 from opengroup.api.request import ApiRequest, headers_from
 from opengroup.api.routing import Reply
-from opengroup.crypto import OnionCipher, open_onion_request
+from opengroup.crypto import OnionCipher, onion_envelope_id, open_onion_request
 from opengroup.errors import BadInput
 from opengroup.transport.pipeline import TEXT, Door, HttpRequest, Opened, Outcome
 from opengroup.transport.sogs_request import modern_request
@@ -105,7 +105,7 @@ def open_v4_request(ctx: ServerContext, body: bytes, _http: HttpRequest) -> Open
     except BadInput:
         return cipher, _Invalid()
     if request.api == "legacy":
-        request.envelope = body  # its id is computed only if the request writes
+        request.envelope = onion_envelope_id(cipher, body)
     return cipher, request
 
 

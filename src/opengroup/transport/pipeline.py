@@ -17,7 +17,7 @@ from opengroup.api.legacy.routes import LEGACY
 from opengroup.api.request import ApiRequest
 from opengroup.api.routing import Match, Reply, Router
 from opengroup.api.sogs.routes import SOGS
-from opengroup.crypto import BadEnvelope, onion_envelope_id
+from opengroup.crypto import BadEnvelope
 from opengroup.store.envelopes import record_envelope
 from opengroup.transport.metrics import record_api_request, record_http, record_onion_failure
 from opengroup.usecases.context import ServerContext
@@ -112,8 +112,8 @@ def _dispatch_once(ctx: ServerContext, request: ApiRequest, found: Match) -> Rep
     """A legacy onion request that writes: its envelope is recorded in its first write
     transaction, so the same envelope sent again is refused (an encrypted 400) before it acts.
     """
-    assert request.envelope is not None
-    envelope, now = onion_envelope_id(request.envelope), ctx.clock()
+    envelope, now = request.envelope, ctx.clock()
+    assert envelope is not None
     with ctx.db.first_write_does(lambda tx: record_envelope(tx, envelope, now)):
         return ROUTERS[request.api].dispatch(ctx, request, found)
 

@@ -78,6 +78,7 @@ def upgrade() -> None:
         sa.Column("id", sa.LargeBinary(length=16), nullable=False),
         sa.Column("seen_at", sa.Float(), nullable=False),
         sa.PrimaryKeyConstraint("id"),
+        sqlite_with_rowid=False,
     )
     with op.batch_alter_table("onion_envelopes", schema=None) as batch_op:
         batch_op.create_index("ix_onion_envelopes_seen", ["seen_at"], unique=False)
