@@ -198,6 +198,42 @@ class Poller:
         return None
 
 
+class Resent:
+    """A fixed request sent many times, as a new envelope each time (a fresh nonce under its
+    client's key): real clients never send the same envelope twice, and the server refuses a
+    repeated one that writes."""
+
+    __slots__ = ("crypto", "host", "kind", "path", "plaintext")
+
+    def __init__(self, kind: str, job: Job, plaintext: bytes, path: str = ONION_PATH) -> None:
+        self.kind, self.plaintext, self.path = kind, plaintext, path
+        self.host = f"{job.host}:{job.port}"
+        self.crypto = ClientCrypto(job.server_public, routing(job))
+
+    def __call__(self) -> Request:
+        raw = render_post(self.host, self.path, self.crypto.envelope(self.plaintext))
+        cipher = self.crypto.cipher
+
+        def check(status: int, body: bytes) -> str | None:
+            return open_reply(cipher, status, body)[1]
+
+        return self.kind, raw, check
+
+
+def post_plaintext(client: ClientSpec, rng: random.Random) -> bytes:
+    """A signed message from `client` into one of its rooms, as an inner request."""
+    i = rng.randrange(len(client.rooms))
+    data = rng.randbytes(rng.randint(100, 400))
+    body = {
+        "data": base64.b64encode(data).decode(),
+        "signature": base64.b64encode(sign_session_message(client.private, data)).decode(),
+        "timestamp": int(time.time() * 1000),
+        "public_key": client.session_id,
+    }
+    headers = {"Room": client.rooms[i], "Authorization": client.tokens[i]}
+    return inner_request("POST", "messages", body, headers)
+
+
 def post_request(job: Job, client: ClientSpec, rng: random.Random) -> Request:
     """A signed message from `client` into one of its rooms (signature checked by the server)."""
     i = rng.randrange(len(client.rooms))
@@ -421,27 +457,29 @@ class Workload:
                 SogsPoster(c, job, ClientCrypto(job.server_public, v4_route), self.rng)
                 for c in job.modern
             ]
-        self.pool: list[Request] = []
-        self.uploads: list[Request] = []
+        self.pool: list[Resent] = []
+        self.uploads: list[Resent] = []
         self.downloads = list(job.downloads)
         self.download_crypto = ClientCrypto(job.server_public, route) if job.server_public else None
         self._i = 0
+        self.hello: Request | None = None
         if job.workload == "hello":
             raw = render_get(self.host, "/hello")
-            self.pool = [
-                ("hello", raw, lambda status, body: None if status == 200 else f"http:{status}")
-            ]
+            self.hello = (
+                "hello", raw, lambda status, body: None if status == 200 else f"http:{status}"
+            )  # fmt: skip
         elif job.workload in ("onion", "onion_threadpool"):
             path = ONION_PATH if job.workload == "onion" else "/threadpool/v3/lsrpc"
             clients = job.clients or []
             for n in range(min(job.pool_size, 256)):
                 text = poll_plaintext(clients[n % len(clients)]) if clients else b"{}"
-                self.pool.append(prebuilt("onion", job, text, path))
+                self.pool.append(Resent("onion", job, text, path))
         elif job.workload == "post" or (job.workload == "mixed" and job.post_rate):
             posters = job.clients
             size = min(job.pool_size, max(len(posters), 1))
             self.pool = [
-                post_request(job, posters[n % len(posters)], self.rng) for n in range(size)
+                Resent("post", job, post_plaintext(posters[n % len(posters)], self.rng))
+                for n in range(size)
             ]
         if job.workload == "mixed" and job.upload_rate:
             low, high = job.upload_sizes
@@ -454,7 +492,7 @@ class Workload:
         room, token = client.rooms[i], client.tokens[i]
         body = {"file": base64.b64encode(os.urandom(size)).decode()}
         headers = {"Room": room, "Authorization": token}
-        return prebuilt("upload", self.job, inner_request("POST", "files", body, headers))
+        return Resent("upload", self.job, inner_request("POST", "files", body, headers))
 
     def download(self) -> Request:
         assert self.download_crypto is not None
@@ -481,7 +519,9 @@ class Workload:
             return self.pollers[self._i % len(self.pollers)].request()
         if self.modern:
             return self.modern[self._i % len(self.modern)].request()
-        return self.pool[self._i % len(self.pool)]
+        if self.hello is not None:
+            return self.hello
+        return self.pool[self._i % len(self.pool)]()
 
     def events(self) -> list[tuple[float, Callable[[], Request]]]:
         """Open loop: (offset from start, request factory), sorted by offset."""
@@ -497,12 +537,12 @@ class Workload:
         counter = iter(range(10**9))
 
         def next_post() -> Request:
-            return pool[next(counter) % len(pool)]
+            return pool[next(counter) % len(pool)]()
 
         uploads = self.uploads
 
         def next_upload() -> Request:
-            return uploads[next(counter) % len(uploads)]
+            return uploads[next(counter) % len(uploads)]()
 
         for rate, factory in (
             (job.post_rate, next_post),

@@ -1,6 +1,8 @@
--- wrk script: POST pre-built request bodies (onion envelopes) in turn.
+-- wrk script: POST pre-built request bodies (onion envelopes), each once: real clients never
+-- send the same envelope twice, and the server refuses a repeated one that writes.
 -- usage: wrk -t1 -c8 -d10s -s bench/wrk/bodies.lua URL -- DIR COUNT PATH
--- DIR holds 1.bin .. COUNT.bin; PATH is the request path (e.g. /loki/v3/lsrpc).
+-- DIR holds 1.bin .. COUNT.bin; PATH is the request path (e.g. /loki/v3/lsrpc). When all
+-- COUNT are sent the thread stops (bench/wrk.py then reports the row as too short).
 local requests = {}
 local n = 0
 local i = 0
@@ -17,6 +19,10 @@ init = function(args)
 end
 
 request = function()
-  i = i % n + 1
+  i = i + 1
+  if i > n then
+    wrk.thread:stop()
+    i = n
+  end
   return requests[i]
 end

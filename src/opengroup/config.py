@@ -58,7 +58,31 @@ class Config:
     verify_signatures: bool = setting(True, "Reject posted messages whose signature is invalid.")
     max_message_size: int = setting(65536, "Largest message, in decoded bytes of data.")
     max_poll_rooms: int = setting(200, "Most rooms in one compact_poll request.")
-    max_pending_tokens: int = setting(8, "Most unclaimed auth tokens one user may hold in a room.")
+    max_reply_messages: int = setting(
+        2560, "Most messages and deletions one reply carries (a poll, a batch, a list)."
+    )
+    max_reply_bytes: int = setting(
+        2_000_000, "Message data one reply carries, in bytes; clients page on with cursors."
+    )
+    max_connections: int = setting(
+        1000, "Open connections (and requests) per process; beyond, new requests get 503."
+    )
+    header_timeout_seconds: float = setting(
+        10, "Seconds a client has to send a request's head (line and headers)."
+    )
+    body_timeout_seconds: float = setting(
+        10, "Longest pause while a body arrives; also the grace before min_body_rate."
+    )
+    min_body_rate: int = setting(4096, "Bytes per second a body must average after its grace.")
+    max_bodies_in_flight: int = setting(
+        64, "Request bodies one process reads at once; beyond, 503."
+    )
+    max_buffered_body_bytes: int = setting(
+        100_000_000, "Bytes of bodies one process buffers while reading them; beyond, 503."
+    )
+    replay_window_days: float = setting(
+        7, "Days a legacy onion request that changed something is remembered and refused again."
+    )
     upload_quota_bytes_per_day: int = setting(
         0, "Upload bytes per user per room per day; 0 is off."
     )
@@ -90,6 +114,9 @@ class Config:
     )
     metrics: bool = setting(True, "Serve Prometheus metrics (at /metrics, or at metrics_listen).")
     metrics_listen: str = setting("", "HOST:PORT to serve /metrics on instead of the main port.")
+    metrics_public: bool = setting(
+        False, "Also serve /metrics on the main (public) port; not when metrics_listen is set."
+    )
 
     @property
     def data_path(self) -> Path:

@@ -21,6 +21,8 @@ BAD_SESSION_IDS = [
     pytest.param(HEX64, id="no-prefix"),
     pytest.param(" 05" + HEX64, id="leading-space"),
     pytest.param("05" + HEX64 + "\n", id="trailing-newline"),
+    # The same X25519 key as "05" + "11" * 31 + "00": a second id for one person (issue 16).
+    pytest.param("05" + "11" * 31 + "80", id="bit-255-set"),
 ]
 
 

@@ -267,3 +267,17 @@ def test_desktop_mod_action_bodies_answer_200(
         reply = sogs.batch(items, user=admin, sequence=sequence)
         assert reply.code == 200, action["about"]
         assert reply.json[0]["code"] == 200, (action["about"], items, reply.json)
+
+
+@pytest.mark.parametrize("action", ["ban", "unban", "moderator"])
+def test_a_05_id_with_bit_255_set_is_refused(
+    sogs: SogsClient, room: str, admin: BlindedUser, action: str
+) -> None:
+    """Issue 16, item 7: `05<key with bit 255 set>` is the same private key as the id with it
+    clear; the modern API refuses it wherever an id is named, as the legacy API and CLI do."""
+    non_canonical = "05" + "11" * 31 + "80"
+    body: dict[str, object] = {"rooms": [room]}
+    if action == "moderator":
+        body["moderator"] = True
+    reply = sogs.post(f"/user/{non_canonical}/{action}", body, user=admin)
+    assert reply.code == 400, reply

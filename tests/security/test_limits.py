@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import sqlite3
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ import orjson
 import pytest
 
 from opengroup.crypto import SessionKeys, decrypt_auth_challenge, sign_session_message
+from opengroup.rules.tokens import PENDING_TOKEN_SECONDS
 from opengroup.usecases.context import DAY
 from tests.support.fuzzing import InProcess, authenticate, call, open_in_process
 
@@ -109,31 +111,44 @@ def pending_count(server: InProcess, user: SessionKeys) -> int:
     return int(count)
 
 
-def test_pending_tokens_per_user_and_room_are_capped(make_server: Any) -> None:
-    """Asking for challenges again and again keeps at most `max_pending_tokens` per user and
-    room: the oldest are dropped. The cap never refuses a challenge, so nobody can lock a user
-    out by asking for challenges in their name (the challenge needs no credentials)."""
-    server = make_server(max_pending_tokens=3)
-    user = SessionKeys.generate()
-    tokens = [challenge(server, user) for _ in range(10)]
-    assert pending_count(server, user) == 3
-    # In another room the same user has a cap of their own.
-    challenge(server, user, "second")
-    assert pending_count(server, user) == 4
-    # The dropped tokens are unknown, with the same error as any unknown token.
-    dropped = claim(server, user, tokens[0])
-    assert (dropped.status_code, dropped.fields["error"]) == (401, "unknown auth token")
-    # The newest can still be claimed: a normal client is never touched.
-    assert claim(server, user, tokens[-1]).status_code == 200
-    assert pending_count(server, user) == 3  # two left in main, one in second
+def test_challenges_in_a_victims_name_cannot_lock_them_out(make_server: Any) -> None:
+    """Session ids are public: anyone may ask for challenges in the victim's name between
+    the victim's challenge and claim. The victim's claim still works (issue 16, item 3)."""
+    server = make_server()
+    victim = SessionKeys.generate()
+    token = challenge(server, victim)
+    for _ in range(20):
+        challenge(server, victim)  # the attacker cannot decrypt these
+    assert claim(server, victim, token).status_code == 200
+    # Claiming it again is harmless; another user cannot claim it.
+    assert claim(server, victim, token).status_code == 200
+    other = claim(server, SessionKeys.generate(), token)
+    assert other.status_code == 401
 
 
-def test_default_pending_cap_is_eight(make_server: Any) -> None:
+def test_challenges_for_invented_ids_store_nothing(make_server: Any) -> None:
+    """A flood of challenges for invented session ids leaves no rows behind: pending tokens
+    are derived, not stored, so the database does not grow with them."""
+    server = make_server()
+    database = server.ctx.config.data_path / "opengroup.db"
+    with sqlite3.connect(database) as db:
+        (before,) = db.execute("SELECT count(*) FROM tokens").fetchone()
+    users = [SessionKeys.generate() for _ in range(50)]
+    for user in users:
+        challenge(server, user)
+    assert sum(pending_count(server, user) for user in users) == 0
+    with sqlite3.connect(database) as db:
+        assert db.execute("SELECT count(*) FROM tokens").fetchone() == (before,)
+
+
+def test_a_pending_token_expires_after_two_windows(make_server: Any) -> None:
     server = make_server()
     user = SessionKeys.generate()
-    for _ in range(12):
-        challenge(server, user)
-    assert pending_count(server, user) == 8
+    token = challenge(server, user)
+    start = time.time()
+    server.ctx.clock = lambda: start + 2 * PENDING_TOKEN_SECONDS + 1
+    expired = claim(server, user, token)
+    assert (expired.status_code, expired.fields["error"]) == (401, "unknown auth token")
 
 
 # ------------------------------------------------------------------ message size

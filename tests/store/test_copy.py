@@ -47,9 +47,8 @@ def populate(db: Database) -> None:
         moderation_store.add_moderator(tx, room, OTHER)
         moderation_store.add_global_moderator(tx, USER)
         moderation_store.ban(tx, room, "05" + "ef" * 32)
-        token_store.add_pending_token(tx, room, USER, b"\x01" * 32, NOW, 8)
-        token_store.add_pending_token(tx, room, OTHER, b"\xfe" * 32, NOW, 8)
-        token_store.claim_token(tx, b"\x01" * 32, NOW + 1)
+        token_store.add_claimed_token(tx, room, USER, b"\x01" * 32, NOW + 1)
+        token_store.add_claimed_token(tx, room, OTHER, b"\xfe" * 32, NOW)
         token_store.touch_tokens(tx, [(b"\x01" * 32, room.pk, USER)], NOW + 2.5)
         tx.execute(
             files.insert(),

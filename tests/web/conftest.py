@@ -78,6 +78,6 @@ def start_web_server(tmp: Path, *extra_args: str, rooms: bool = True) -> WebServ
 
 @pytest.fixture(scope="module")
 def web(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebServer]:
-    server = start_web_server(tmp_path_factory.mktemp("web"))
+    server = start_web_server(tmp_path_factory.mktemp("web"), "--metrics-public")
     yield server
     server.running.stop()

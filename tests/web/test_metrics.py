@@ -203,7 +203,7 @@ def test_several_workers_share_their_counters(tmp_path: Path) -> None:
     shared = tmp_path / "data" / "run" / "prometheus"
     shared.mkdir(parents=True)
     (shared / "counter_999999.db").write_bytes(b"left over from a previous run")
-    server = start_web_server(tmp_path, "--workers", "2", rooms=False)
+    server = start_web_server(tmp_path, "--workers", "2", "--metrics-public", rooms=False)
     try:
         assert not (shared / "counter_999999.db").exists()  # cleaned at start
         sent = 0
@@ -260,3 +260,12 @@ def test_metrics_port_in_use_is_a_clear_error(tmp_path: Path) -> None:
         assert done.returncode == 2, done.stderr
         assert done.stderr.splitlines()[-1].startswith("error: metrics_listen: cannot listen")
         assert time.monotonic() - started < 60
+
+
+def test_metrics_are_off_the_public_port_by_default(tmp_path: Path) -> None:
+    """Issue 16, item 12: per-room activity and traffic are not public unless asked for."""
+    server = start_web_server(tmp_path, rooms=False)
+    try:
+        assert httpx.get(server.base_url + "/metrics", timeout=10).status_code == 404
+    finally:
+        server.running.stop()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import os
 import re
 from pathlib import Path
 
@@ -148,18 +149,51 @@ def test_hidden_index_lists_no_room_but_room_pages_work(tmp_path: Path) -> None:
         server.running.stop()
 
 
-def test_without_base_url_the_page_uses_the_requested_address(tmp_path: Path) -> None:
+def test_without_base_url_the_page_uses_the_listening_address_never_the_host(
+    tmp_path: Path,
+) -> None:
+    """Issue 16, items 5 and 11: a `Host` header reaches no join URL, QR code, title or
+    redirect, and so cannot make the server draw every room's QR codes again."""
     server = start_web_server(tmp_path, "--base-url", "", rooms=False)
+    own = f"http://127.0.0.1:{server.running.port}"
     try:
         page = get(server, "/", headers={"Host": "chat.example.org:8443"}).text
-        expected = f"http://chat.example.org:8443/main?public_key={server.public_key}"
-        assert html.escape(expected) in page
+        assert html.escape(f"{own}/main?public_key={server.public_key}") in page
+        assert "chat.example.org" not in page
         assert "no <code>base_url</code>" in page
-        assert "<h1>chat.example.org</h1>" in page
         room = get(server, "/main", headers={"Host": "other.example"}).text
-        assert html.escape(f"http://other.example/main?public_key={server.public_key}") in room
+        assert "other.example" not in room
+        assert html.escape(f"{own}/main?public_key={server.public_key}") in room
+        redirect = get(server, "/legacy", headers={"Host": "evil.example"})
+        assert "evil.example" not in redirect.headers.get("location", "")
     finally:
         server.running.stop()
+
+
+def test_new_hosts_do_not_redraw_qr_codes(tmp_path: Path) -> None:
+    """Item 5: pages for a new `Host` each time cost no more than pages for the same one."""
+    server = start_web_server(tmp_path, "--base-url", "", rooms=True)
+    assert server.running.process is not None
+    pid = server.running.process.pid
+    try:
+        get(server, "/")
+
+        def cpu_of(hosts: list[str]) -> float:
+            before = _cpu_seconds(pid)
+            for host in hosts:
+                assert get(server, "/", headers={"Host": host}).status_code == 200
+            return _cpu_seconds(pid) - before
+
+        same = cpu_of(["chat.example"] * 20)
+        fresh = cpu_of([f"h{n}.example" for n in range(20)])
+        assert fresh <= 2 * same + 0.05, (fresh, same)
+    finally:
+        server.running.stop()
+
+
+def _cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def test_server_name_setting(tmp_path: Path) -> None:

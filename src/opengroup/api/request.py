@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from opengroup.rules.limits import ReplyBudget
+
 if TYPE_CHECKING:
     from opengroup.usecases.context import ServerContext
     from opengroup.usecases.identity import SignedUser
@@ -38,6 +40,11 @@ class ApiRequest:
     # batch inherit both from the batch (SOGS-API.md 3.2).
     user: SignedUser | None = None
     authenticated: bool = False
+    # What this request's reply may still carry (rules/limits.py); batch items share it.
+    budget: ReplyBudget | None = None
+    # Onion requests of the legacy API: the id of the envelope that carried it
+    # (crypto.onion_envelope_id). A request that writes records it; the same is then refused.
+    envelope: bytes | None = None
 
     def header(self, name: str) -> str | None:
         return self.headers.get(name)
@@ -65,6 +72,14 @@ class Call:
     ctx: ServerContext
     request: ApiRequest
     params: Mapping[str, str]
+
+    def reply_budget(self) -> ReplyBudget:
+        """The request's reply budget, from the settings on first use (a batch's items share
+        their batch's)."""
+        if self.request.budget is None:
+            config = self.ctx.config
+            self.request.budget = ReplyBudget(config.max_reply_messages, config.max_reply_bytes)
+        return self.request.budget
 
 
 def headers_from(raw: Mapping[str, object]) -> dict[str, str]:

@@ -55,6 +55,7 @@ __all__ = [
     "make_auth_challenge",
     "onion_cipher_for",
     "onion_cipher_for_client",
+    "onion_envelope_id",
     "open_onion_request",
     "parse_enc_type",
     "parse_onion_envelope",
@@ -157,6 +158,11 @@ class ServerKeys:
     @property
     def public_hex(self) -> str:
         return self.public.hex()
+
+    def derived_secret(self, purpose: bytes) -> bytes:
+        """A 32-byte secret for one purpose, derived from the private key: the same in every
+        process that holds the key, unrelated to it and to every other purpose's."""
+        return hmac.digest(self._raw, b"opengroup derived secret: " + purpose, "sha256")
 
     @classmethod
     def generate(cls) -> ServerKeys:
@@ -318,6 +324,15 @@ def open_onion_request(keys: ServerKeys, body: bytes) -> tuple[bytes, OnionCiphe
     ciphertext, _metadata, ephemeral_key, enc_type = _split_envelope(body)
     cipher = _server_cipher(keys, ephemeral_key, enc_type)
     return cipher.decrypt(ciphertext), cipher
+
+
+def onion_envelope_id(cipher: OnionCipher, body: Buffer) -> bytes:
+    """What identifies an opened onion envelope, hashed to 16 bytes: its symmetric key (one
+    per ephemeral key) and the nonce its ciphertext starts with (right after the 4-byte
+    length). Its unencrypted metadata may be rewritten in transit without changing this; a new
+    request from a client always changes it."""
+    start = 4 + XCHACHA_NONCE_BYTES  # enough for either nonce; decryption checked the length
+    return hashlib.sha256(cipher.key + bytes(memoryview(body)[4:start])).digest()[:16]
 
 
 # ---------------------------------------------------------------------------- auth challenge

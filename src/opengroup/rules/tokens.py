@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import secrets
 from dataclasses import dataclass
 
@@ -17,6 +18,31 @@ TOKEN_TOUCH_INTERVAL_SECONDS = 300
 
 def new_token() -> bytes:
     return secrets.token_bytes(TOKEN_BYTES)
+
+
+def pending_token(secret: bytes, room_id: str, session_id: str, window: int) -> bytes:
+    """The token a challenge offers `session_id` in `room_id` during one PENDING_TOKEN_SECONDS
+    window. Derived, not stored: asking again re-issues the same token (nobody can evict a
+    user's pending token by asking for challenges in their name), and challenges for invented
+    ids store nothing. Only the id's owner can decrypt the challenge that carries it."""
+    message = f"{room_id}\0{session_id}\0{window}".encode()
+    return hmac.digest(secret, message, "sha384")
+
+
+def pending_window(now: float) -> int:
+    return int(now // PENDING_TOKEN_SECONDS)
+
+
+def is_pending_token(
+    secret: bytes, room_id: str, session_id: str, token: bytes, now: float
+) -> bool:
+    """Whether `token` is the one offered in this window or the last: a challenge can be
+    claimed for 10 to 20 minutes."""
+    window = pending_window(now)
+    return any(
+        hmac.compare_digest(token, pending_token(secret, room_id, session_id, w))
+        for w in (window, window - 1)
+    )
 
 
 def hash_token(token: bytes) -> bytes:

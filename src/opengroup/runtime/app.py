@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import gc
 import json
+import logging
 import os
 from collections.abc import AsyncIterator
 
@@ -24,7 +25,14 @@ from opengroup.config import Config, load_config
 from opengroup.runtime.bootstrap import open_context
 from opengroup.runtime.jobs import checkpoints, record_token_uses, run_periodic_jobs
 from opengroup.transport import metrics
-from opengroup.transport.body import BodyTooLarge, read_limited_body
+from opengroup.transport.body import (
+    BodiesOverloaded,
+    BodyGate,
+    BodyTooLarge,
+    BodyTooSlow,
+    read_limited_body,
+)
+from opengroup.transport.connections import HeadTimeoutProtocol
 from opengroup.transport.front_door import front_door
 from opengroup.transport.legacy_http import LEGACY_BODY_LIMIT, LEGACY_HTTP, LEGACY_PREFIX
 from opengroup.transport.pipeline import HttpRequest, serve
@@ -33,6 +41,7 @@ from opengroup.web import monitoring, pages
 from opengroup.web.openapi import openapi_document
 
 JSON = "application/json"
+log = logging.getLogger("opengroup.http")
 RESOLVED_CONFIG_ENV = "OPENGROUP_RESOLVED_CONFIG"
 
 
@@ -41,12 +50,29 @@ def _ctx(request: Request) -> ServerContext:
     return ctx
 
 
+def body_gate(config: Config) -> BodyGate:
+    return BodyGate(
+        idle_seconds=config.body_timeout_seconds,
+        min_rate=config.min_body_rate,
+        max_in_flight=config.max_bodies_in_flight,
+        max_buffered=config.max_buffered_body_bytes,
+    )
+
+
+CLOSE = {"connection": "close"}
+
+
 async def legacy_endpoint(request: Request) -> Response:
     try:
-        body = await read_limited_body(request, LEGACY_BODY_LIMIT)
+        body = await read_limited_body(request, LEGACY_BODY_LIMIT, request.app.state.body_gate)
     except BodyTooLarge:
-        return Response(b'{"status_code":413,"error":"request too large"}', 413, media_type=JSON)
+        return Response(b'{"status_code":413,"error":"request too large"}', 413, CLOSE, JSON)
+    except BodyTooSlow:
+        return Response(b'{"status_code":408,"error":"request body too slow"}', 408, CLOSE, JSON)
+    except BodiesOverloaded:
+        return Response(b'{"status_code":503,"error":"server busy"}', 503, CLOSE, JSON)
     except ClientDisconnect:
+        log.debug("client left while sending %s", request.url.path)
         return Response(b"", 400)
     raw_path = request.scope.get("raw_path") or request.url.path.encode()
     http = HttpRequest(
@@ -126,9 +152,13 @@ def create_app(config: Config, context: ServerContext | None = None) -> ASGIApp:
         lifespan=lifespan,
         exception_handlers={404: http_error, 405: http_error},
     )
+    # A redirect to the path with a slash would be built from the request's Host header.
+    app.router.redirect_slashes = False
     if context is not None:
         app.state.ctx = context
-    return front_door(app, lambda: _app_ctx(app))
+    gate = app.state.body_gate = body_gate(config)
+    HeadTimeoutProtocol.head_timeout = config.header_timeout_seconds
+    return front_door(app, lambda: _app_ctx(app), gate)
 
 
 def _app_ctx(app: Starlette) -> ServerContext:

@@ -8,6 +8,7 @@ import logging
 from opengroup.config import Config
 from opengroup.crypto.keyfile import load_or_create_server_keys
 from opengroup.rules.ids import check_new_room_id
+from opengroup.runtime.permissions import make_data_private
 from opengroup.store import BlobStore, Database, rooms
 from opengroup.store.migrate import migrate
 from opengroup.usecases.context import ServerContext
@@ -23,7 +24,7 @@ def open_context(config: Config, *, background_checkpoints: bool = False) -> Ser
     Schema migrations run here, under a lock, so every entry point works on a current schema.
     `background_checkpoints`: see Database; only for a process that runs `jobs.checkpoints`.
     """
-    config.data_path.mkdir(parents=True, exist_ok=True)
+    make_data_private(config.data_path, config.files_path)
     keys = load_or_create_server_keys(config.key_path)
     db = Database(config.sqlalchemy_url, background_checkpoints=background_checkpoints)
     migrate(db)

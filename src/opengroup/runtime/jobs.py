@@ -16,6 +16,7 @@ from opengroup.errors import OpenGroupError
 from opengroup.rules.tokens import PENDING_TOKEN_SECONDS
 from opengroup.store import auth as token_store
 from opengroup.store import direct_messages as dm_store
+from opengroup.store import envelopes as envelope_store
 from opengroup.store import files as file_store
 from opengroup.store import moderation as moderation_store
 from opengroup.store import permissions as permission_store
@@ -34,6 +35,7 @@ def prune_once(ctx: ServerContext) -> dict[str, int]:
             claimed_unused_before=now - ctx.config.token_expiry_days * DAY,
         )
         nonces = user_store.prune_nonces(tx, now)
+        nonces += envelope_store.prune_envelopes(tx, now - ctx.config.replay_window_days * DAY)
         dms = dm_store.prune_expired(tx, now)
         bans = moderation_store.lift_expired_bans(tx, now)
         bans += permission_store.lift_expired_overrides(tx, now)

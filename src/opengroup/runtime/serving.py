@@ -115,8 +115,10 @@ def prepare_serving(config: Config) -> None:
     )
     if listening is not None:
         log.info("metrics on http://%s:%d/metrics", *listening)
-    elif config.metrics:
+    elif config.metrics and config.metrics_public:
         log.info("metrics on /metrics")
+    elif config.metrics:
+        log.info("metrics not served: set metrics_listen (e.g. 127.0.0.1:9100) or metrics_public")
 
 
 def serve(config: Config) -> None:
@@ -161,13 +163,16 @@ def _serve_locked(config: Config, sock: socket.socket, lock: ServerLock) -> None
 def _run_uvicorn(config: Config, sock: socket.socket) -> None:
     import uvicorn
 
+    from opengroup.transport.connections import HeadTimeoutProtocol
+
     options: dict[str, Any] = {
         "factory": True,
         "host": config.host,
         "port": config.port,
         "workers": config.workers,
         "loop": "uvloop",
-        "http": "httptools",
+        "http": HeadTimeoutProtocol,  # httptools, with a deadline for request heads
+        "limit_concurrency": config.max_connections or None,
         "log_config": log_config(config.log_level),
         "log_level": config.log_level,
         "access_log": config.access_log,

@@ -46,41 +46,17 @@ def find_token(tx: Tx, token_hash: bytes) -> TokenRecord | None:
     return TokenRecord(*row) if row else None
 
 
-def add_pending_token(
-    tx: Tx, room: Room, session_id: str, token_hash: bytes, now: float, keep_pending: int
-) -> None:
-    """Store a new unclaimed token, dropping this user's oldest pending ones past the cap."""
-    pending = list(
-        tx.execute(
-            select(tokens.c.token_hash)
-            .where(
-                tokens.c.room_pk == room.pk,
-                tokens.c.session_id == session_id,
-                tokens.c.claimed.is_(False),
-            )
-            .order_by(tokens.c.created_at.desc())
-        ).scalars()
-    )
-    stale = pending[max(keep_pending - 1, 0) :]
-    if stale:
-        tx.execute(delete(tokens).where(tokens.c.token_hash.in_(stale)))
+def add_claimed_token(tx: Tx, room: Room, session_id: str, token_hash: bytes, now: float) -> None:
+    """Store a token its owner has just claimed (pending tokens are never stored)."""
     tx.execute(
         insert(tokens).values(
             token_hash=token_hash,
             room_pk=room.pk,
             session_id=session_id,
-            claimed=False,
+            claimed=True,
             created_at=now,
             last_used_at=now,
         )
-    )
-
-
-def claim_token(tx: Tx, token_hash: bytes, now: float) -> None:
-    tx.execute(
-        update(tokens)
-        .where(tokens.c.token_hash == token_hash)
-        .values(claimed=True, last_used_at=now)
     )
 
 

@@ -144,6 +144,7 @@ class Database:
         self._executor: ThreadPoolExecutor | None = None
         self._threads = threads
         self._scope = threading.local()  # the thread's shared_reads() scope, if any
+        self._first_write = threading.local()
 
     async def run(self, function: Callable[..., T], *args: Any) -> T:
         """`function(*args)` in one of the store's threads (created on first use)."""
@@ -167,10 +168,25 @@ class Database:
         if getattr(self._scope, "no_wait", False):
             raise WouldBlock
         self._end_shared_snapshot()
+        hook = getattr(self._first_write, "hook", None)
         with self._translate_errors(), self._writers_queue(), self.engine.connect() as conn:
             conn.execution_options(**{_WRITE: True})
             with conn.begin():
+                if hook is not None:
+                    hook(conn)
                 yield conn
+        if hook is not None:
+            self._first_write.hook = None  # committed
+
+    @contextmanager
+    def first_write_does(self, hook: Callable[[Tx | RawTx], None]) -> Iterator[None]:
+        """In this thread, until one commits, every write transaction starts with `hook(tx)`
+        (which may raise to refuse the write): e.g. recording what the write acts on."""
+        self._first_write.hook = hook
+        try:
+            yield
+        finally:
+            self._first_write.hook = None
 
     def read_raw(self) -> AbstractContextManager[RawTx]:
         """A read snapshot on the driver connection, for the hot path (see RawTx). Inside
@@ -206,11 +222,24 @@ class Database:
         if no_wait and self._thread_drivers is None:
             raise WouldBlock
         self._end_shared_snapshot()
+        transaction: AbstractContextManager[RawTx]
         if self._thread_drivers is not None:
-            return _SQLiteRawTransaction(
+            transaction = _SQLiteRawTransaction(
                 self._thread_drivers, self._write_lock, self._driver_errors, no_wait=no_wait
             )
-        return self._postgres_raw(commit=True)
+        else:
+            transaction = self._postgres_raw(commit=True)
+        hook = getattr(self._first_write, "hook", None)
+        return transaction if hook is None else self._hooked(transaction, hook)
+
+    @contextmanager
+    def _hooked(
+        self, transaction: AbstractContextManager[RawTx], hook: Callable[[Tx | RawTx], None]
+    ) -> Iterator[RawTx]:
+        with transaction as tx:
+            hook(tx)
+            yield tx
+        self._first_write.hook = None  # committed
 
     @contextmanager
     def no_wait_writes(self) -> Iterator[None]:
@@ -571,6 +600,10 @@ class RawTx:
 
     def run(self, sql: str, params: Sequence[Any] = ()) -> None:
         self._execute(sql, params)
+
+    def run_counted(self, sql: str, params: Sequence[Any] = ()) -> int:
+        """Run a statement; the number of rows it changed."""
+        return int(self._execute(sql, params).rowcount)
 
     def run_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         """One statement for each of `rows` (the driver's executemany)."""

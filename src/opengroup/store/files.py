@@ -13,7 +13,7 @@ import contextlib
 import os
 import secrets
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +24,7 @@ from .database import Database, Tx
 from .file_lifetimes import release_previous_image
 from .rooms import Room, get_room, set_room_image
 from .schema import files
+from .schema import rooms as rooms_table
 
 FILE_ID_MIN = 2**31  # Android <= 1.11.12 reads the id as a Long only from 2^31 up
 FILE_ID_MAX = 2**53  # Desktop holds ids as JS numbers
@@ -118,12 +119,16 @@ def store_file(
     now: float,
     expires_at: float | None,
     filename: str | None = None,
+    check: Callable[[Tx], None] | None = None,
 ) -> int:
-    """Write the bytes and their row atomically; returns the new file id."""
+    """Write the bytes and their row atomically; returns the new file id. `check(tx)` runs
+    first in the inserting transaction (e.g. a quota: it may raise to refuse the upload)."""
     temp = blobs.write_temp(content)
     file_id = 0
     try:
         with db.write() as tx:
+            if check is not None:
+                check(tx)
             file_id = _unused_file_id(tx)
             tx.execute(
                 insert(files).values(
@@ -177,6 +182,9 @@ def all_file_ids(tx: Tx) -> set[int]:
 
 
 def upload_bytes_since(tx: Tx, room: Room, uploader: str, since: float) -> int:
+    """Inside a write transaction, the room's row is locked first (PostgreSQL; SQLite has one
+    writer at a time), so that two uploads cannot both pass a quota on this sum."""
+    tx.execute(select(rooms_table.c.pk).where(rooms_table.c.pk == room.pk).with_for_update())
     query = select(func.coalesce(func.sum(files.c.size), 0)).where(
         files.c.room_pk == room.pk, files.c.uploader == uploader, files.c.created_at >= since
     )

@@ -46,6 +46,9 @@ WHERE room_pk = ? AND server_id > ? AND deleted = ? ORDER BY server_id LIMIT ?""
 _MESSAGES_NEWEST = """
 SELECT server_id, session_id, timestamp, data, signature FROM messages
 WHERE room_pk = ? AND deleted = ? ORDER BY server_id DESC LIMIT ?"""
+_MESSAGES_BEFORE = """
+SELECT server_id, session_id, timestamp, data, signature FROM messages
+WHERE room_pk = ? AND server_id < ? AND deleted = ? ORDER BY server_id DESC LIMIT ?"""
 _DELETIONS_AFTER = """
 SELECT id, message_id FROM deletions WHERE room_pk = ? AND id > ? ORDER BY id LIMIT ?"""
 _DELETIONS_NEWEST = """
@@ -141,6 +144,12 @@ def get_messages(tx: Tx | RawTx, room: Room, after: int | None, limit: int) -> l
         rows = rtx.all(_MESSAGES_NEWEST, (room.pk, False, limit))
     else:
         rows = rtx.all(_MESSAGES_AFTER, (room.pk, after, False, limit))
+    return [Message(*row) for row in rows]
+
+
+def get_messages_before(tx: Tx | RawTx, room: Room, before: int, limit: int) -> list[Message]:
+    """Below an id, newest first: the next page of `get_messages(…, None, …)`."""
+    rows = as_raw(tx).all(_MESSAGES_BEFORE, (room.pk, before, False, limit))
     return [Message(*row) for row in rows]
 
 

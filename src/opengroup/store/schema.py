@@ -169,6 +169,17 @@ users = Table(
 
 # Request nonces already used (SOGS-API.md 3.5), per user (`key`: the id that signed), until
 # `expires_at`. The primary key makes recording one atomic: of two copies, one inserts.
+# Onion requests of the legacy API that changed something: SHA-256 (first 16 bytes) of the
+# envelope's symmetric key and nonce, so that the same envelope sent again is refused.
+onion_envelopes = Table(
+    "onion_envelopes",
+    metadata,
+    Column("id", LargeBinary(16), primary_key=True),
+    Column("seen_at", Float, nullable=False),
+    Index("ix_onion_envelopes_seen", "seen_at"),
+    sqlite_with_rowid=False,  # one B-tree for the key and the row
+)
+
 nonces = Table(
     "nonces",
     metadata,

@@ -1,35 +1,96 @@
-"""Reading a request body with a size limit, refusing it before it is read whole."""
+"""Reading a request body within limits: its size (refused from Content-Length before any of
+it is read, else while it arrives), its pace (a pause longer than `idle_seconds`, or a rate
+under `min_rate` once that grace has passed, ends it) and the process's share (at most
+`max_in_flight` bodies and `max_buffered` bytes being read at once; beyond, 503)."""
 
 from __future__ import annotations
 
+import asyncio
+import time
+from dataclasses import dataclass
+
 from starlette.requests import ClientDisconnect, Request
-from starlette.types import Receive, Scope
+from starlette.types import Message, Receive, Scope
 
 
 class BodyTooLarge(Exception):
     pass
 
 
-async def read_body(scope: Scope, receive: Receive, limit: int) -> bytes:
-    """The whole body of an ASGI request, refused (BodyTooLarge) as soon as it is known to
-    exceed `limit`: from Content-Length before any of it is read, else while it arrives."""
+class BodyTooSlow(Exception):
+    """The client paused too long, or sends slower than the minimum rate: 408."""
+
+
+class BodiesOverloaded(Exception):
+    """Too many bodies, or too many bytes of them, are being read at once: 503."""
+
+
+@dataclass(slots=True)
+class BodyGate:
+    """The limits of one process, and what is being read now (one event loop: no lock)."""
+
+    idle_seconds: float = 10.0
+    min_rate: float = 4096.0
+    max_in_flight: int = 64
+    max_buffered: int = 100_000_000
+    in_flight: int = 0
+    buffered: int = 0
+
+
+UNLIMITED = BodyGate(idle_seconds=3600.0, min_rate=0.0, max_in_flight=10**9, max_buffered=2**62)
+
+
+async def read_body(
+    scope: Scope, receive: Receive, limit: int, gate: BodyGate = UNLIMITED
+) -> bytes:
+    """The whole body of an ASGI request, or BodyTooLarge, BodyTooSlow, BodiesOverloaded,
+    ClientDisconnect as soon as one is known."""
+    declared = 0
     for name, value in scope["headers"]:
-        if name == b"content-length" and value.isdigit() and int(value) > limit:
-            raise BodyTooLarge
+        if name == b"content-length" and value.isdigit():
+            declared = int(value)
+            if declared > limit:
+                raise BodyTooLarge
+    if gate.in_flight >= gate.max_in_flight or gate.buffered + declared > gate.max_buffered:
+        raise BodiesOverloaded
+    gate.in_flight += 1
     chunks: list[bytes] = []
     size = 0
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            raise ClientDisconnect
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > limit:
-            raise BodyTooLarge
-        chunks.append(chunk)
-        if not message.get("more_body", False):
-            return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+    started = time.monotonic()
+    try:
+        while True:
+            message = await _next(receive, gate, size, time.monotonic() - started)
+            if message["type"] == "http.disconnect":
+                raise ClientDisconnect
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            gate.buffered += len(chunk)
+            if size > limit:
+                raise BodyTooLarge
+            if gate.buffered > gate.max_buffered:
+                raise BodiesOverloaded
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+    finally:
+        gate.in_flight -= 1
+        gate.buffered -= size
 
 
-async def read_limited_body(request: Request, limit: int) -> bytes:
-    return await read_body(request.scope, request.receive, limit)
+async def _next(receive: Receive, gate: BodyGate, size: int, elapsed: float) -> Message:
+    """The next ASGI message, waiting no longer than the pause and the rate allow."""
+    wait = gate.idle_seconds
+    if gate.min_rate > 0:
+        # `size` bytes are enough until this many seconds after the start.
+        enough_until = gate.idle_seconds + size / gate.min_rate
+        wait = min(wait, enough_until - elapsed)
+    if wait <= 0:
+        raise BodyTooSlow
+    try:
+        return await asyncio.wait_for(receive(), wait)
+    except TimeoutError:
+        raise BodyTooSlow from None
+
+
+async def read_limited_body(request: Request, limit: int, gate: BodyGate = UNLIMITED) -> bytes:
+    return await read_body(request.scope, request.receive, limit, gate)

@@ -14,7 +14,14 @@ from collections.abc import Awaitable, Callable, Mapping
 from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from opengroup.transport.body import BodyTooLarge, read_body
+from opengroup.transport.body import (
+    UNLIMITED,
+    BodiesOverloaded,
+    BodyGate,
+    BodyTooLarge,
+    BodyTooSlow,
+    read_body,
+)
 from opengroup.transport.legacy_http import MODERN_BODY_LIMIT, MODERN_HTTP
 from opengroup.transport.onion import ONION_BODY_LIMIT, V3
 from opengroup.transport.onion_v4 import V4
@@ -35,6 +42,7 @@ MODERN_ROOTS = frozenset(
 MODERN_METHODS = frozenset({"GET", "POST", "PUT", "DELETE"})
 
 Handler = Callable[[bytes, HttpRequest], Awaitable[Outcome]]
+CLOSE = {"connection": "close"}  # a body not read whole leaves the connection unusable
 
 
 class FrontDoor:
@@ -46,10 +54,12 @@ class FrontDoor:
         app: ASGIApp,
         onion_paths: Mapping[str, Handler],
         modern: Handler | None = None,
+        gate: BodyGate = UNLIMITED,
     ) -> None:
         self.app = app
         self.onion_paths = onion_paths
         self.modern = modern
+        self.gate = gate
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -70,11 +80,18 @@ class FrontDoor:
             await self.app(scope, receive, send)
             return
         try:
-            body = await read_body(scope, receive, limit)
+            body = await read_body(scope, receive, limit, self.gate)
         except BodyTooLarge:
-            await respond(send, Outcome(413, TEXT, b"Request too large"))
+            await respond(send, Outcome(413, TEXT, b"Request too large", CLOSE))
+            return
+        except BodyTooSlow:
+            await respond(send, Outcome(408, TEXT, b"Request body too slow", CLOSE))
+            return
+        except BodiesOverloaded:
+            await respond(send, Outcome(503, TEXT, b"Too many requests in progress", CLOSE))
             return
         except ClientDisconnect:
+            log.debug("client left while sending %s", path)
             return
         try:
             outcome = await handler(body, http_request(scope))
@@ -100,7 +117,9 @@ def http_request(scope: Scope) -> HttpRequest:
     )  # fmt: skip
 
 
-def front_door(app: ASGIApp, context: Callable[[], ServerContext]) -> FrontDoor:
+def front_door(
+    app: ASGIApp, context: Callable[[], ServerContext], gate: BodyGate = UNLIMITED
+) -> FrontDoor:
     """The server's: every onion path with its envelope version, and the modern API."""
 
     def handler(door: Door) -> Handler:
@@ -110,6 +129,7 @@ def front_door(app: ASGIApp, context: Callable[[], ServerContext]) -> FrontDoor:
         app,
         {path: handler(door) for path, door in ONION_PATHS.items()},
         modern=handler(MODERN_HTTP),
+        gate=gate,
     )
 
 

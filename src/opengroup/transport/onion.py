@@ -10,7 +10,7 @@ import orjson
 
 from opengroup.api.request import ApiRequest, ApiResponse, headers_from
 from opengroup.api.routing import Reply
-from opengroup.crypto import OnionCipher, open_onion_request
+from opengroup.crypto import OnionCipher, onion_envelope_id, open_onion_request
 from opengroup.errors import BadInput
 from opengroup.transport.pipeline import Door, HttpRequest, Opened, Outcome
 from opengroup.transport.sogs_request import modern_request
@@ -64,9 +64,12 @@ def open_request(ctx: ServerContext, body: bytes, _http: HttpRequest) -> Opened:
     BadEnvelope when the envelope itself is bad: that is a plain HTTP 400."""
     plaintext, cipher = open_onion_request(ctx.keys, body)
     try:
-        return cipher, parse_inner_request(plaintext)
+        request = parse_inner_request(plaintext)
     except BadInput as error:
         return cipher, ApiResponse(400, {"error": error.detail})
+    if request.api == "legacy":
+        request.envelope = onion_envelope_id(cipher, body)
+    return cipher, request
 
 
 def seal_reply(cipher: object, reply: Reply) -> Outcome:

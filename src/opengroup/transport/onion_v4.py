@@ -10,7 +10,7 @@ import orjson
 
 from opengroup.api.request import ApiRequest, headers_from
 from opengroup.api.routing import Reply
-from opengroup.crypto import OnionCipher, open_onion_request
+from opengroup.crypto import OnionCipher, onion_envelope_id, open_onion_request
 from opengroup.errors import BadInput
 from opengroup.transport.pipeline import TEXT, Door, HttpRequest, Opened, Outcome
 from opengroup.transport.sogs_request import modern_request
@@ -101,9 +101,12 @@ class _Invalid:
 def open_v4_request(ctx: ServerContext, body: bytes, _http: HttpRequest) -> Opened:
     plaintext, cipher = open_onion_request(ctx.keys, body)
     try:
-        return cipher, parse_v4_request(plaintext)
+        request = parse_v4_request(plaintext)
     except BadInput:
         return cipher, _Invalid()
+    if request.api == "legacy":
+        request.envelope = onion_envelope_id(cipher, body)
+    return cipher, request
 
 
 def seal_v4_reply(cipher: object, reply: Reply) -> Outcome:

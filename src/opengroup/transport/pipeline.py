@@ -21,6 +21,7 @@ from opengroup.api.routing import Match, Reply, Router
 from opengroup.api.sogs.routes import SOGS
 from opengroup.crypto import BadEnvelope
 from opengroup.store.database import WouldBlock
+from opengroup.store.envelopes import record_envelope
 from opengroup.transport.metrics import record_api_request, record_http, record_onion_failure
 from opengroup.usecases.context import ServerContext
 
@@ -96,7 +97,9 @@ async def answer(ctx: ServerContext, request: ApiRequest) -> tuple[Reply, bool]:
     started = time.perf_counter()
     run = _dispatch_sharing_reads if request.api == "sogs" else router.dispatch
     if found is not None and _leaves_loop(ctx, found, request):
-        if _on_loop_without_waiting(ctx, found, request):
+        if request.envelope and found.route.writes:
+            reply = await ctx.db.run(_dispatch_once, ctx, request, found)
+        elif _on_loop_without_waiting(ctx, found, request):
             try:
                 reply = _dispatch_without_waiting(ctx, request, found)
             except WouldBlock:  # the writers' lock is taken: nothing was written
@@ -110,7 +113,20 @@ async def answer(ctx: ServerContext, request: ApiRequest) -> tuple[Reply, bool]:
         pattern, request.method, request.transport, reply.status_code,
         time.perf_counter() - started,
     )  # fmt: skip
-    return reply, found is not None and found.route.heavy
+    # A reply that used much of its budget (rules/limits.ReplyBudget) is encoded and sealed
+    # in a store thread, not on the event loop.
+    large = request.budget is not None and request.budget.used_size > INLINE_BODY_BYTES
+    return reply, large or (found is not None and found.route.heavy)
+
+
+def _dispatch_once(ctx: ServerContext, request: ApiRequest, found: Match) -> Reply:
+    """A legacy onion request that writes: its envelope is recorded in its first write
+    transaction, so the same envelope sent again is refused (an encrypted 400) before it acts.
+    """
+    envelope, now = request.envelope, ctx.clock()
+    assert envelope is not None
+    with ctx.db.first_write_does(lambda tx: record_envelope(tx, envelope, now)):
+        return ROUTERS[request.api].dispatch(ctx, request, found)
 
 
 def _dispatch_sharing_reads(ctx: ServerContext, request: ApiRequest, found: Match | None) -> Reply:

@@ -44,7 +44,10 @@ async def health(request: Request) -> Response:
 
 async def metrics_endpoint(request: Request) -> Response:
     ctx = _ctx(request)
-    if not ctx.config.metrics or ctx.config.metrics_listen:
+    config = ctx.config
+    # The main port is public: the metrics (active users per room, traffic) are served there
+    # only when asked for; metrics_listen serves them on a private address instead.
+    if not config.metrics or config.metrics_listen or not config.metrics_public:
         return PlainTextResponse("Not Found", status_code=404)
     body = await run_in_threadpool(metrics.render, stats.gauges_reader(ctx.db), ctx.clock)
     return Response(body, media_type=metrics.CONTENT_TYPE, headers=NO_STORE)

@@ -1,12 +1,15 @@
 """The web pages a person sees: `/` lists the rooms with their join URL and QR code; `/<room>`
 is one room's page (what opens when someone follows a join URL in a browser). No JavaScript.
 
-The join URL shown is built from `base_url`; when that is not set, from the address the page
-was requested with (the page says so). Room images come from `/static/images/<room>`.
+The join URL shown is built from `base_url`; when that is not set, from the address the server
+listens on (the page says so) — never from the request's `Host`, which anyone can set: a page
+built from it would put their address in join URLs and QR codes, and each new `Host` would
+cost the QR codes of every room again. Room images come from `/static/images/<room>`.
 """
 
 from __future__ import annotations
 
+import socket
 import time
 from dataclasses import dataclass
 from functools import lru_cache
@@ -73,9 +76,18 @@ class RoomView:
     recent: tuple[RecentMessage, ...] | None = None  # None: not shown (setting, permissions)
 
 
-def site_for(ctx: ServerContext, request_base: str) -> Site:
+def listening_base(host: str, port: int) -> str:
+    """The server's own address, for pages when `base_url` is not set."""
+    if host in ("", "0.0.0.0", "::"):
+        host = socket.getfqdn()
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
+
+
+def site_for(ctx: ServerContext) -> Site:
     configured = ctx.config.base_url.strip().rstrip("/")
-    base = configured or request_base.rstrip("/")
+    base = configured or listening_base(ctx.config.host, ctx.config.port)
     name = ctx.config.server_name.strip() or urlsplit(base).hostname or "Session open group"
     return Site(name, base, not configured, ctx.keys.public_hex, ctx.config.web_index)
 
@@ -213,7 +225,7 @@ def _derived_note(site: Site) -> str:
         return ""
     return (
         '<p class="note warning">This server has no <code>base_url</code> configured, so the '
-        "join URLs here are built from the address this page was opened with "
+        "join URLs here are built from the address it listens on "
         f"(<code>{escape(site.base_url)}</code>). If other people reach the server under "
         "another address, use that one instead.</p>"
     )
@@ -334,8 +346,8 @@ def render_not_found(site: Site, room_id: str) -> str:
 # -- data access (run in a worker thread) ----------------------------------------------------
 
 
-def index_html(ctx: ServerContext, request_base: str) -> str:
-    site = site_for(ctx, request_base)
+def index_html(ctx: ServerContext) -> str:
+    site = site_for(ctx)
     rooms: list[RoomView] = []
     if site.list_rooms:
         listed = room_cases.list_room_infos(ctx)
@@ -343,10 +355,8 @@ def index_html(ctx: ServerContext, request_base: str) -> str:
     return render_index(site, rooms)
 
 
-def room_html(
-    ctx: ServerContext, request_base: str, room_id: str, given_key: str | None
-) -> tuple[int, str]:
-    site = site_for(ctx, request_base)
+def room_html(ctx: ServerContext, room_id: str, given_key: str | None) -> tuple[int, str]:
+    site = site_for(ctx)
     info = room_cases.find_room_info(ctx, room_id) if is_valid_room_id(room_id) else None
     recent = recent_messages(ctx, room_id) if info is not None else None
     if info is None:
@@ -374,10 +384,6 @@ def _ctx(request: Request) -> ServerContext:
     return ctx
 
 
-def _request_base(request: Request) -> str:
-    return str(request.base_url)
-
-
 def render_unavailable(site: Site) -> str:
     body = """<section class="card">
 <h2>Temporarily unavailable</h2>
@@ -390,14 +396,14 @@ own; this page works again as soon as it is back. Try again in a minute.</p>
 def _unavailable(request: Request, error: OpenGroupError) -> Response:
     """The friendly 503 page of a database outage (logged once, without a traceback)."""
     DATABASE.failed("web page", error)
-    html = render_unavailable(site_for(_ctx(request), _request_base(request)))
+    html = render_unavailable(site_for(_ctx(request)))
     headers = {**PAGE_HEADERS, "Retry-After": "30", "Cache-Control": "no-store"}
     return HTMLResponse(html, status_code=503, headers=headers)
 
 
 async def index(request: Request) -> Response:
     try:
-        html = await run_in_threadpool(index_html, _ctx(request), _request_base(request))
+        html = await run_in_threadpool(index_html, _ctx(request))
     except OpenGroupError as error:
         return _unavailable(request, error)
     DATABASE.answered()
@@ -409,7 +415,6 @@ async def room_page(request: Request) -> Response:
         status, html = await run_in_threadpool(
             room_html,
             _ctx(request),
-            _request_base(request),
             request.path_params["room_id"],
             request.query_params.get("public_key"),
         )

@@ -11,25 +11,33 @@ from opengroup.crypto import CryptoError, make_auth_challenge, session_public_ke
 from opengroup.errors import BadInput, Unauthenticated
 from opengroup.rules.ids import parse_session_id
 from opengroup.rules.permissions import require_not_banned
-from opengroup.rules.tokens import hash_token, new_token, parse_token
+from opengroup.rules.tokens import (
+    hash_token,
+    is_pending_token,
+    parse_token,
+    pending_token,
+    pending_window,
+)
 from opengroup.store import auth as token_store
 from opengroup.store import moderation as moderation_store
 
+PENDING_TOKENS = b"pending auth tokens"
+
 
 def challenge(call: Call) -> Reply:
+    """The pending token is derived (rules/tokens.pending_token), never stored: asking again
+    in the same window re-issues it, so nobody can evict another user's pending token."""
     ctx = call.ctx
     session_id = parse_session_id(call.request.query.get("public_key"))
-    token = new_token()
+    with ctx.db.read() as tx:
+        room = access.header_room(call, tx)
+        require_not_banned(moderation_store.is_banned(tx, room, session_id))
+    secret = ctx.keys.derived_secret(PENDING_TOKENS)
+    token = pending_token(secret, room.id, session_id, pending_window(ctx.clock()))
     try:
         ciphertext, ephemeral_public = make_auth_challenge(token, session_public_key(session_id))
     except CryptoError:
         raise BadInput("this session id is not a usable public key") from None
-    with ctx.db.write() as tx:
-        room = access.header_room(call, tx)
-        require_not_banned(moderation_store.is_banned(tx, room, session_id))
-        token_store.add_pending_token(
-            tx, room, session_id, hash_token(token), ctx.clock(), ctx.config.max_pending_tokens
-        )
     return {
         "challenge": {
             "ciphertext": base64.b64encode(ciphertext).decode(),
@@ -41,18 +49,26 @@ def challenge(call: Call) -> Reply:
 def claim(call: Call) -> Reply:
     ctx = call.ctx
     session_id = parse_session_id(json_object(call.request).get("public_key"))
-    token_hash = hash_token(parse_token(call.request.header("authorization")))
+    token = parse_token(call.request.header("authorization"))
+    token_hash = hash_token(token)
+    now = ctx.clock()
     with ctx.db.write() as tx:
         room = access.header_room(call, tx)
         record = token_store.find_token(tx, token_hash)
-        if record is None or record.room_pk != room.pk or record.session_id != session_id:
+        if record is not None and (record.room_pk != room.pk or record.session_id != session_id):
+            raise Unauthenticated("unknown auth token")
+        live = record is not None and ctx.token_policy.is_live(
+            record.claimed, record.created_at, record.last_used_at, now
+        )
+        # Not claimed yet (or expired): it must be what a challenge offered in the last windows.
+        secret = ctx.keys.derived_secret(PENDING_TOKENS)
+        if not live and not is_pending_token(secret, room.id, session_id, token, now):
             raise Unauthenticated("unknown auth token")
         require_not_banned(moderation_store.is_banned(tx, room, session_id))
-        if not record.claimed:
-            if record.created_at + ctx.token_policy.pending_seconds <= ctx.clock():
-                raise Unauthenticated("auth token expired before it was claimed")
-            token_store.claim_token(tx, token_hash, ctx.clock())
-            token_store.touch_tokens(tx, [(token_hash, room.pk, session_id)], ctx.clock())
+        if record is None:
+            token_store.add_claimed_token(tx, room, session_id, token_hash, now)
+        if not live:
+            token_store.touch_tokens(tx, [(token_hash, room.pk, session_id)], now)
     return {}
 
 

@@ -16,6 +16,7 @@ from opengroup.api.legacy.parsing import (
 from opengroup.api.request import Call, Reply
 from opengroup.crypto import session_public_key, verify_session_signature
 from opengroup.errors import BadInput
+from opengroup.rules.limits import ReplyBudget, take_within
 from opengroup.rules.permissions import Actor, OwnedMessage, check_can_delete
 from opengroup.store import Tx
 from opengroup.store import messages as message_store
@@ -111,8 +112,32 @@ def get_messages(call: Call) -> Reply:
     after, limit = _page(call)
     with call.ctx.db.read_raw() as tx:
         room, _ = access.basic(call, tx)
-        found = message_store.get_messages(tx, room, after, limit)
+        found = messages_within(tx, room, after, limit, call.reply_budget())
     return {"messages": [message_json(message) for message in found]}
+
+
+# What a message costs in a reply beyond its data and signature (ids, names, punctuation).
+MESSAGE_OVERHEAD = 200
+
+
+def _size(message: Message) -> int:
+    return len(message.data) + len(message.signature) + MESSAGE_OVERHEAD
+
+
+def messages_within(
+    rtx: RawTx, room: Room, after: int | None, limit: int, budget: ReplyBudget
+) -> list[Message]:
+    """The page (after the cursor, ascending; without one, the newest first) cut to what the
+    reply's budget holds: the client asks again from the last message it got."""
+
+    def fetch(last: Message | None, n: int) -> list[Message]:
+        if last is None:
+            return message_store.get_messages(rtx, room, after, n)
+        if after is None:
+            return message_store.get_messages_before(rtx, room, last.server_id, n)
+        return message_store.get_messages(rtx, room, last.server_id, n)
+
+    return take_within(budget, fetch, _size, limit)
 
 
 def get_deletions(call: Call) -> Reply:
@@ -121,6 +146,13 @@ def get_deletions(call: Call) -> Reply:
         room, _ = access.basic(call, tx)
         found = message_store.get_deletions(tx, room, after, limit)
     return {"ids": [deletion_json(deletion) for deletion in found]}
+
+
+DELETION_SIZE = 40
+
+
+def _left(budget: ReplyBudget) -> int:
+    return max(1, min(PAGE_LIMIT, budget.items_left))
 
 
 def delete_batch(call: Call) -> Reply:
@@ -154,18 +186,22 @@ def delete_messages(tx: Tx, room: Room, actor: Actor, server_ids: Sequence[int])
 
 
 def poll_room(
-    rtx: RawTx, room_access: RoomAccess, after_message: int | None, after_deletion: int | None
+    rtx: RawTx,
+    room_access: RoomAccess,
+    after_message: int | None,
+    after_deletion: int | None,
+    budget: ReplyBudget,
 ) -> Reply:
-    """The messages and deletions part of one compact_poll result. A cursor at the room's
-    newest id, or a room that never had any, means nothing new: most polls end here without
-    a query."""
+    """The messages and deletions part of one compact_poll result, within what is left of
+    the poll's budget. A cursor at the room's newest id, or a room that never had any, means
+    nothing new: most polls end here without a query."""
     room = room_access.room
-    new_messages = room_access.message_seq > (after_message or 0)
-    new_deletions = room_access.deletion_seq > (after_deletion or 0)
-    found = message_store.get_messages(rtx, room, after_message, PAGE_LIMIT) if new_messages else []
-    deleted = (
-        message_store.get_deletions(rtx, room, after_deletion, PAGE_LIMIT) if new_deletions else []
-    )
+    new_messages = room_access.message_seq > (after_message or 0) and not budget.spent
+    found = messages_within(rtx, room, after_message, PAGE_LIMIT, budget) if new_messages else []
+    deleted: list[Deletion] = []
+    if room_access.deletion_seq > (after_deletion or 0) and not budget.spent:
+        deleted = message_store.get_deletions(rtx, room, after_deletion, _left(budget))
+        deleted = deleted[: budget.take([DELETION_SIZE] * len(deleted))]
     return {
         "messages": [message_json(message) for message in found],
         "deletions": [deletion_json(deletion) for deletion in deleted],

@@ -10,6 +10,7 @@ from opengroup.api.legacy.parsing import json_object, optional_int
 from opengroup.api.request import Call, Reply
 from opengroup.errors import BadInput, OpenGroupError, status_for
 from opengroup.rules.ids import parse_room_id
+from opengroup.rules.limits import ReplyBudget
 from opengroup.store import auth as token_store
 from opengroup.store.access import RoomAccess, rooms_access
 from opengroup.store.database import RawTx
@@ -32,8 +33,10 @@ def compact_poll(call: Call) -> Reply:
     if len(requests) > call.ctx.config.max_poll_rooms:
         raise BadInput(f"at most {call.ctx.config.max_poll_rooms} rooms per compact_poll")
     entries = [_parse_entry(entry) for entry in requests]
+    budget = call.reply_budget()
     targets = [_target(room_id, token) for room_id, token, _, _ in entries]
     asked = [target for target in targets if not isinstance(target, OpenGroupError)]
+    served: set[str] = set()  # rooms whose messages this reply already carries
     with call.ctx.db.read_raw() as rtx:
         found = iter(rooms_access(rtx, asked))
         results = [
@@ -43,6 +46,8 @@ def compact_poll(call: Call) -> Reply:
                 entry,
                 target,
                 None if isinstance(target, OpenGroupError) else next(found),
+                budget,
+                served,
             )
             for entry, target in zip(entries, targets, strict=True)
         ]
@@ -84,17 +89,24 @@ def _poll_one(
     entry: PollEntry,
     target: tuple[str, bytes | None] | OpenGroupError,
     found: RoomAccess | None,
+    budget: ReplyBudget,
+    served: set[str],
 ) -> Reply:
-    """One room's result: always the full object, so clients never drop the room."""
+    """One room's result: always the full object, so clients never drop the room. A room
+    named again in the same poll is merged into its first: its messages come once."""
     room_id, _, after_message, after_deletion = entry
     try:
         if isinstance(target, OpenGroupError):
             raise target
         room_access, _ = access.check_access(call, found, target[1])
+        changes: Reply = {"messages": [], "deletions": []}
+        if room_id not in served:
+            served.add(room_id)
+            changes = poll_room(rtx, room_access, after_message, after_deletion, budget)
         return {
             "room_id": room_id,
             "status_code": 200,
-            **poll_room(rtx, room_access, after_message, after_deletion),
+            **changes,
             "moderators": room_access.moderators or [],
         }
     except OpenGroupError as error:

@@ -13,7 +13,7 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "rooms/{room_id}", rooms.get_room),
     Route("GET", "rooms/{room_id}/image", rooms.get_image, heavy=True),
     Route("POST", "rooms/{room_id}/image", rooms.set_image, heavy=True, writes=True),
-    Route("GET", "auth_token_challenge", auth.challenge, writes=True),
+    Route("GET", "auth_token_challenge", auth.challenge),
     Route("POST", "claim_auth_token", auth.claim, writes=True),
     Route("DELETE", "auth_token", auth.revoke, writes=True),
     Route("POST", "compact_poll", polling.compact_poll),

@@ -13,7 +13,7 @@ import orjson
 
 from opengroup.api.request import ApiRequest, Call
 from opengroup.api.sogs.parsing import json_body
-from opengroup.api.sogs.replies import JSON, OCTETS, SogsReply
+from opengroup.api.sogs.replies import JSON, OCTETS, SogsReply, text_reply
 from opengroup.errors import BadInput, TooLarge
 
 METHODS = frozenset({"GET", "POST", "PUT", "DELETE"})
@@ -78,6 +78,7 @@ def parse_item(item: object, parent: ApiRequest) -> ApiRequest:
         raw_query=query,
         user=parent.user,
         authenticated=True,
+        budget=parent.budget,
     )
 
 
@@ -106,9 +107,18 @@ def answer_item(reply: SogsReply) -> dict[str, Any]:
 
 
 def run_batch(call: Call, dispatch: Dispatch, *, stop_at_failure: bool) -> object:
+    """Message lists share the batch's reply budget (cut short, never refused); once other
+    bytes (files) fill it, the remaining items are answered 413 without running."""
+    budget = call.reply_budget()
     answers: list[dict[str, Any]] = []
+    other_bytes = 0
     for sub in parse_batch(call.request):
-        reply = dispatch(sub)
+        if other_bytes >= budget.size:
+            reply = text_reply(413, "this batch's reply is full: ask again for the rest")
+        else:
+            reply = dispatch(sub)
+            if reply.encode()[0] != JSON:
+                other_bytes += len(reply.encode()[1])
         answers.append(answer_item(reply))
         if stop_at_failure and not 200 <= reply.status_code < 300:
             break

@@ -3,12 +3,14 @@ edit, delete. Rows are shaped here; what they hold comes from usecases/messages.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from opengroup.api.request import Call
 from opengroup.api.sogs.parsing import b64_field, file_ids, json_object, path_int, query_int
 from opengroup.api.sogs.replies import Created
 from opengroup.errors import BadInput, TooLarge
+from opengroup.rules.limits import take_within
 from opengroup.store.message_rows import MessageRow
 from opengroup.usecases import messages
 from opengroup.usecases.reactions import EmojiSummary
@@ -71,6 +73,32 @@ def _limit(call: Call) -> int:
     return query_int(call.request.query, "limit", default=PAGE_DEFAULT, low=1, high=PAGE_MAX)
 
 
+# What a message costs in a reply beyond its data and signature (ids, names, punctuation).
+ROW_OVERHEAD = 200
+
+
+def _size(row: MessageRow) -> int:
+    return len(row.data or "") + len(row.signature or "") + ROW_OVERHEAD
+
+
+def _within_budget(
+    call: Call,
+    first: Callable[[int], messages.Page],
+    more: Callable[[MessageRow, int], messages.Page],
+) -> messages.Page:
+    """The page cut to what the reply's budget holds, read in chunks (rules/limits.py):
+    `first(n)` is its start, `more(last, n)` what follows `last`. Clients page on from it."""
+    reactions: dict[int, Any] = {}
+
+    def fetch(last: MessageRow | None, n: int) -> list[MessageRow]:
+        page = first(n) if last is None else more(last, n)
+        reactions.update(page.reactions)
+        return page.rows
+
+    rows = take_within(call.reply_budget(), fetch, _size, _limit(call))
+    return messages.Page(rows, reactions)
+
+
 def _reactors(call: Call) -> int:
     query = call.request.query
     return query_int(query, "reactors", default=REACTORS_DEFAULT, low=0, high=REACTORS_MAX)
@@ -86,10 +114,16 @@ def since(call: Call) -> object:
     cursor = path_int(call.params["seqno"])
     reactions_only = call.request.query.get("t") == "r"
     reactors = _reactors(call)
-    page = messages.since(
-        call.ctx, call.params["room"], call.request.user, cursor, _limit(call),
-        reactions=reactions_only, reactors=reactors,
-    )  # fmt: skip
+
+    def since_seqno(seqno: int, n: int) -> messages.Page:
+        return messages.since(
+            call.ctx, call.params["room"], call.request.user, seqno, n,
+            reactions=reactions_only, reactors=reactors,
+        )  # fmt: skip
+
+    page = _within_budget(
+        call, lambda n: since_seqno(cursor, n), lambda last, n: since_seqno(last.seqno, n)
+    )
     return [
         since_row(row, cursor, reactions_only, reactions_json(page.reactions.get(row.id), reactors))
         for row in page.rows
@@ -98,15 +132,23 @@ def since(call: Call) -> object:
 
 def recent(call: Call) -> object:
     reactors = _reactors(call)
-    page = messages.recent(call.ctx, call.params["room"], call.request.user, _limit(call), reactors)
+    room, user = call.params["room"], call.request.user
+    page = _within_budget(
+        call,
+        lambda n: messages.recent(call.ctx, room, user, n, reactors),
+        lambda last, n: messages.before(call.ctx, room, user, last.id, n, reactors),
+    )
     return _full_rows(page, reactors)
 
 
 def before(call: Call) -> object:
     message_id = path_int(call.params["id"])
     reactors = _reactors(call)
-    page = messages.before(
-        call.ctx, call.params["room"], call.request.user, message_id, _limit(call), reactors
+    room, user = call.params["room"], call.request.user
+    page = _within_budget(
+        call,
+        lambda n: messages.before(call.ctx, room, user, message_id, n, reactors),
+        lambda last, n: messages.before(call.ctx, room, user, last.id, n, reactors),
     )
     return _full_rows(page, reactors)
 

@@ -9,6 +9,7 @@ from typing import Any
 from opengroup.api.request import Call
 from opengroup.api.sogs.parsing import json_object
 from opengroup.errors import BadInput, NotFound
+from opengroup.rules.ids import parse_user_id
 from opengroup.store.permissions import PERMISSIONS, Override, OverrideRow
 from opengroup.usecases import permissions
 
@@ -30,7 +31,7 @@ def _session_id(call: Call) -> str:
     session_id = call.params["session_id"].lower()
     if not _SESSION_ID.fullmatch(session_id):
         raise NotFound("no such user: a 05 or 15 id is expected")
-    return session_id
+    return parse_user_id(session_id)  # 400 for a 05 id with bit 255 set
 
 
 def list_all(call: Call) -> object:
