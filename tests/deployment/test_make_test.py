@@ -95,3 +95,23 @@ def test_worker_log_lines_have_timestamp_level_and_logger(tmp_path: Path) -> Non
     started = [line for line in lines if "Started server process" in line]
     assert len(started) >= 2, "both workers log in the same format"
     assert any("uvicorn.access" in line and "/health" in line for line in lines)
+
+
+def test_the_access_log_says_what_an_onion_request_held(tmp_path: Path) -> None:
+    """Issue 15: every onion request's outer line is `POST /oxen/v4/lsrpc 200`; with
+    --access-log a second line gives the inner endpoint and its own status."""
+    from opengroup.testing.client import OpenGroupClient
+
+    server = RunningServer(tmp_path / "data", extra_args=("--access-log",))
+    assert server.cli("init").returncode == 0
+    server.start(timeout=60)
+    try:
+        with OpenGroupClient(server.base_url, server.public_key, transport="onion") as og:
+            assert og.request("GET", "rooms")["status_code"] == 200
+            assert og.request("GET", "no_such_endpoint")["status_code"] == 404
+        time.sleep(0.5)
+    finally:
+        server.stop()
+    log = server.log()
+    assert "opengroup.access" in log and "onion inner GET rooms 200" in log, log[-2000:]
+    assert "onion inner GET (no such endpoint) 404" in log, log[-2000:]

@@ -9,6 +9,7 @@ round trip, megabytes of files or envelope) runs in the store's threads (Databas
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ from opengroup.transport.metrics import record_api_request, record_http, record_
 from opengroup.usecases.context import ServerContext
 
 TEXT = "text/plain; charset=utf-8"
+ACCESS_LOG = logging.getLogger("opengroup.access")
 ROUTERS: dict[str, Router[Reply]] = {"legacy": LEGACY, "sogs": SOGS}  # type: ignore[dict-item]
 
 # Requests this small cost well under a millisecond of CPU, less than the hop to a thread:
@@ -113,6 +115,13 @@ async def answer(ctx: ServerContext, request: ApiRequest) -> tuple[Reply, bool]:
         pattern, request.method, request.transport, reply.status_code,
         time.perf_counter() - started,
     )  # fmt: skip
+    if ctx.config.access_log and request.transport.startswith("onion"):
+        # uvicorn logs the outer `POST /oxen/v4/lsrpc 200` of every onion request; this line
+        # says what was inside: the endpoint (its route pattern: no ids) and its own status.
+        ACCESS_LOG.info(
+            "%s inner %s %s %d", request.transport, request.method,
+            pattern or "(no such endpoint)", reply.status_code,
+        )  # fmt: skip
     # A reply that used much of its budget (rules/limits.ReplyBudget) is encoded and sealed
     # in a store thread, not on the event loop.
     large = request.budget is not None and request.budget.used_size > INLINE_BODY_BYTES
