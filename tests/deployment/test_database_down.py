@@ -37,7 +37,8 @@ def database_down(ctx: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 def test_database_down_page_health_and_metrics(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    ctx = open_context(Config(data_dir=str(tmp_path / "data")))
+    # /metrics on the main port (off by default: metrics_public, issue 16).
+    ctx = open_context(Config(data_dir=str(tmp_path / "data"), metrics_public=True))
     app = create_app(ctx.config, ctx)
     caplog.set_level(logging.INFO)
 
