@@ -100,10 +100,16 @@ async def answer(ctx: ServerContext, request: ApiRequest) -> tuple[Reply, bool]:
     run = _dispatch_sharing_reads if request.api == "sogs" else router.dispatch
     if found is not None and _leaves_loop(ctx, found, request):
         if request.envelope and found.route.writes:
-            reply = await ctx.db.run(_dispatch_once, ctx, request, found)
-        elif _on_loop_without_waiting(ctx, found, request):
+            run = _dispatch_once
+        if _on_loop_without_waiting(ctx, found, request) or _legacy_post(ctx, found, request):
+            # On the event loop: each write transaction (a signed request's nonce and user
+            # record, a post's) begins only if the writers' lock is free now; otherwise
+            # WouldBlock before it writes anything, and the request runs again in a store
+            # thread, where it may wait (a signed request whose nonce is recorded already is
+            # marked authenticated, so the second run does not record it again).
             try:
-                reply = _dispatch_without_waiting(ctx, request, found)
+                with ctx.db.no_wait_writes():
+                    reply = run(ctx, request, found)
             except WouldBlock:  # the writers' lock is taken: nothing was written
                 reply = await ctx.db.run(run, ctx, request, found)
         else:
@@ -128,7 +134,7 @@ async def answer(ctx: ServerContext, request: ApiRequest) -> tuple[Reply, bool]:
     return reply, large or (found is not None and found.route.heavy)
 
 
-def _dispatch_once(ctx: ServerContext, request: ApiRequest, found: Match) -> Reply:
+def _dispatch_once(ctx: ServerContext, request: ApiRequest, found: Match | None) -> Reply:
     """A legacy onion request that writes: its envelope is recorded in its first write
     transaction, so the same envelope sent again is refused (an encrypted 400) before it acts.
     """
@@ -145,20 +151,21 @@ def _dispatch_sharing_reads(ctx: ServerContext, request: ApiRequest, found: Matc
         return ROUTERS["sogs"].dispatch(ctx, request, found)
 
 
-def _dispatch_without_waiting(ctx: ServerContext, request: ApiRequest, found: Match) -> Reply:
-    """A signed modern request on the event loop: each write transaction (the nonce and the
-    user record, before the endpoint runs; a post's) begins only if the writers' lock is free
-    now; otherwise WouldBlock before that transaction writes anything, and the caller runs the
-    request again in a store thread, where it may wait. A request whose nonce is recorded
-    already is marked authenticated, so the second run does not record it again."""
-    with ctx.db.no_wait_writes():
-        return _dispatch_sharing_reads(ctx, request, found)
+def _legacy_post(ctx: ServerContext, found: Match, request: ApiRequest) -> bool:
+    """A legacy post, small, on SQLite: one raw write transaction (see _on_loop_without_waiting
+    for why, and how it falls back to a store thread), after the signature check."""
+    return (
+        request.api == "legacy"
+        and (found.route.method, found.route.pattern) == ("POST", "messages")
+        and not ctx.db.reads_can_block
+        and (request.body is None or len(request.body) <= INLINE_BODY_BYTES)
+    )
 
 
 def _on_loop_without_waiting(ctx: ServerContext, found: Match, request: ApiRequest) -> bool:
     """A signed modern request that only reads (a GET, or a /batch or /sequence of reads, as
     Desktop's poll) or makes one write transaction (a post, edit, deletion), small, on
-    SQLite: its reads never wait and its writes need not (see _dispatch_without_waiting).
+    SQLite: its reads never wait and its writes need not (see answer).
     Saves the hop to a thread (~0.2 ms of CPU, as much as the onion envelope itself).
     Anything else goes to a store thread as before."""
     if request.api != "sogs" or ctx.db.reads_can_block or found.route.heavy:
