@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 
 Reply = dict[str, Any]
 JSON = "application/json"
+RETRY_SOON = {"retry-after": "1"}
 
 
 @dataclass(slots=True)
@@ -62,7 +63,8 @@ class ApiResponse:
         return JSON, orjson.dumps(self.as_json())
 
     def extra_headers(self) -> dict[str, str]:
-        return {}
+        # 503: the writers' lock or a conflict; the client may try again at once.
+        return RETRY_SOON if self.status_code == 503 else {}
 
 
 @dataclass(slots=True)

@@ -4,7 +4,7 @@ inherit the batch's signer."""
 
 from __future__ import annotations
 
-from opengroup.api.request import ApiRequest, Call
+from opengroup.api.request import RETRY_SOON, ApiRequest, Call
 from opengroup.api.routing import Route, Router
 from opengroup.api.sogs import (
     batch,
@@ -85,7 +85,8 @@ def _success(route: Route, result: object) -> SogsReply:
 
 
 def _failure(status: int, detail: str) -> SogsReply:
-    return text_reply(status, detail)
+    # 503: the writers' lock or a conflict; the client may try again at once.
+    return text_reply(status, detail, RETRY_SOON if status == 503 else None)
 
 
 def _authenticate(ctx: ServerContext, request: ApiRequest) -> SogsReply | None:
