@@ -73,7 +73,7 @@ def test_room_page_warns_about_a_wrong_public_key(web: WebServer) -> None:
     assert html.escape(web.join_url("lokinet")) in page
 
 
-@pytest.mark.parametrize("path", ["/nosuchroom", "/Main", "/a-b", "/favicon.ico", "/007"])
+@pytest.mark.parametrize("path", ["/nosuchroom", "/Main", "/a-b", "/favicon.png", "/007"])
 def test_unknown_room_is_a_404_page(web: WebServer, path: str) -> None:
     response = get(web, path)
     assert response.status_code == 404
@@ -204,3 +204,15 @@ def test_server_name_setting(tmp_path: Path) -> None:
         assert "<title>Oxen &lt;Community&gt;</title>" in page
     finally:
         server.running.stop()
+
+
+def test_the_page_has_an_icon_and_a_copyable_join_link(web: WebServer) -> None:
+    """Issue 15: a favicon; the join URL is a link (long-press copies it on a phone) shown on
+    one line that scrolls rather than breaking mid-URL."""
+    icon = get(web, "/favicon.ico")
+    assert icon.status_code == 200 and icon.headers["content-type"] == "image/svg+xml"
+    assert icon.content.startswith(b"<svg")
+    page = get(web, "/lokinet").text
+    assert '<link rel="icon" href="/favicon.ico"' in page
+    assert f'<a href="{html.escape(web.join_url("lokinet"))}"><code>' in page
+    assert ".join-url code { white-space: nowrap;" in page

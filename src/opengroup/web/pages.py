@@ -40,6 +40,14 @@ PAGE_HEADERS = {
     "Referrer-Policy": "no-referrer",
     "Cache-Control": "no-cache",
 }
+DEFAULT_NAME = "Session community"
+# The page's icon: a speech bubble in Session's green, drawn in SVG (no binary to ship).
+FAVICON = (
+    b'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 64 64">'
+    b'<rect width="64" height="64" rx="14" fill="#00f782"/>'
+    b'<path d="M14 18h36a6 6 0 0 1 6 6v16a6 6 0 0 1-6 6H30l-10 8v-8h-6a6 6 0 0 1-6-6V24'
+    b'a6 6 0 0 1 6-6z" fill="#0a0a0a"/></svg>'
+)
 IMAGE_HEADERS = {
     "Content-Security-Policy": "default-src 'none'; sandbox",
     "X-Content-Type-Options": "nosniff",
@@ -88,7 +96,11 @@ def listening_base(host: str, port: int) -> str:
 def site_for(ctx: ServerContext) -> Site:
     configured = ctx.config.base_url.strip().rstrip("/")
     base = configured or listening_base(ctx.config.host, ctx.config.port)
-    name = ctx.config.server_name.strip() or urlsplit(base).hostname or "Session open group"
+    # Without server_name: the public host name when base_url gives one, never a bare
+    # listening address (127.0.0.1 says nothing to a visitor).
+    name = ctx.config.server_name.strip() or (
+        (urlsplit(configured).hostname or DEFAULT_NAME) if configured else DEFAULT_NAME
+    )
     return Site(name, base, not configured, ctx.keys.public_hex, ctx.config.web_index)
 
 
@@ -181,7 +193,10 @@ a { color: var(--accent); }
 code { font-family: ui-monospace, "SFMono-Regular", Menlo, Consolas, monospace;
   font-size: .85rem; overflow-wrap: anywhere; word-break: break-all; }
 .join-url { background: var(--bg); border: 1px solid var(--line); border-radius: 8px;
-  padding: .5rem; margin: 0; user-select: all; }
+  padding: .5rem; margin: 0; user-select: all; overflow-x: auto; }
+/* One line that scrolls, never broken mid-URL; long-press the link to copy it on a phone. */
+.join-url code { white-space: nowrap; word-break: normal; overflow-wrap: normal; }
+.join-url a { color: inherit; text-decoration: none; }
 .note { border-left: 4px solid var(--accent); padding: .5rem .75rem; background: var(--card); }
 .warning { border-left-color: #e0a100; }
 .how-to, .not-found, .recent { margin-top: 1.5rem; }
@@ -202,6 +217,7 @@ def _page(title: str, site: Site, body: str) -> str:
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="color-scheme" content="light dark">
 <title>{escape(title)}</title>
+<link rel="icon" href="/favicon.ico" type="image/svg+xml">
 <style>{CSS}</style>
 </head>
 <body>
@@ -294,7 +310,7 @@ def _room_card(room: RoomView, single: bool) -> str:
 </div>
 {_description(room)}
 <div class="qr">{qr}</div>
-<p class="join-url"><code>{escape(room.join_url)}</code></p>
+<p class="join-url"><a href="{escape(room.join_url)}"><code>{escape(room.join_url)}</code></a></p>
 </section>"""
 
 
@@ -436,8 +452,13 @@ async def image(request: Request) -> Response:
 
 # Order matters: `/{room_id}` catches every other single-segment path, so it comes last (and
 # after every route of the app: see RESERVED_ROOM_IDS).
+async def favicon(request: Request) -> Response:
+    return Response(FAVICON, media_type="image/svg+xml", headers=IMAGE_HEADERS)
+
+
 ROUTES = [
     Route("/", index, methods=["GET"]),
+    Route("/favicon.ico", favicon, methods=["GET"]),
     Route("/static/images/{room_id}", image, methods=["GET"]),
     Route("/{room_id}", room_page, methods=["GET"]),
 ]
