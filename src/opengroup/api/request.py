@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -45,7 +45,7 @@ class ApiRequest:
     budget: ReplyBudget | None = None
     # Onion requests of the legacy API: the id of the envelope that carried it
     # (crypto.onion_envelope_id). A request that writes records it; the same is then refused.
-    envelope: bytes | None = None
+    envelope: Callable[[], bytes] | None = None
 
     def header(self, name: str) -> str | None:
         return self.headers.get(name)

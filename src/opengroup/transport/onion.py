@@ -4,6 +4,7 @@ reply. An endpoint with a leading `/` is a modern API call (SOGS-API.md 2.4)."""
 from __future__ import annotations
 
 import base64
+from functools import partial
 from urllib.parse import parse_qsl
 
 import orjson
@@ -68,7 +69,8 @@ def open_request(ctx: ServerContext, body: bytes, _http: HttpRequest) -> Opened:
     except BadInput as error:
         return cipher, ApiResponse(400, {"error": error.detail})
     if request.api == "legacy":
-        request.envelope = onion_envelope_id(cipher, body)
+        # Computed only if the request writes (most are polls).
+        request.envelope = partial(onion_envelope_id, cipher, body)
     return cipher, request
 
 

@@ -138,8 +138,8 @@ def _dispatch_once(ctx: ServerContext, request: ApiRequest, found: Match | None)
     """A legacy onion request that writes: its envelope is recorded in its first write
     transaction, so the same envelope sent again is refused (an encrypted 400) before it acts.
     """
-    envelope, now = request.envelope, ctx.clock()
-    assert envelope is not None
+    assert request.envelope is not None
+    envelope, now = request.envelope(), ctx.clock()
     with ctx.db.first_write_does(lambda tx: record_envelope(tx, envelope, now)):
         return ROUTERS[request.api].dispatch(ctx, request, found)
 
