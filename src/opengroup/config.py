@@ -58,6 +58,9 @@ class Config:
     verify_signatures: bool = setting(True, "Reject posted messages whose signature is invalid.")
     max_message_size: int = setting(65536, "Largest message, in decoded bytes of data.")
     max_poll_rooms: int = setting(200, "Most rooms in one compact_poll request.")
+    max_pending_tokens: int = setting(
+        8, "No longer used (pending tokens are derived, never stored); accepted for old configs."
+    )
     max_reply_messages: int = setting(
         2560, "Most messages and deletions one reply carries (a poll, a batch, a list)."
     )
