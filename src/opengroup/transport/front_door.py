@@ -68,6 +68,7 @@ class FrontDoor:
         path: str = scope["path"]
         handler = self.onion_paths.get(path)
         limit = ONION_BODY_LIMIT
+        modern = False
         if handler is not None and scope["method"] != "POST":
             await respond(send, Outcome(405, TEXT, b"Method Not Allowed", {"allow": "POST"}))
             return
@@ -75,7 +76,7 @@ class FrontDoor:
             if scope["method"] not in MODERN_METHODS:
                 await respond(send, Outcome(405, TEXT, b"Method Not Allowed"))
                 return
-            handler, limit = self.modern, MODERN_BODY_LIMIT
+            handler, limit, modern = self.modern, MODERN_BODY_LIMIT, True
         if handler is None:
             await self.app(scope, receive, send)
             return
@@ -94,7 +95,9 @@ class FrontDoor:
             log.debug("client left while sending %s", path)
             return
         try:
-            outcome = await handler(body, http_request(scope))
+            # An onion door needs nothing of the outer HTTP request but its body.
+            http = http_request(scope) if modern else ONION_HTTP
+            outcome = await handler(body, http)
         except Exception:
             # The routers answer every API error themselves: this is a bug, logged in full.
             log.exception("request to %s failed", path)
@@ -104,6 +107,9 @@ class FrontDoor:
 
 def _is_modern(path: str) -> bool:
     return path.split("/", 2)[1] in MODERN_ROOTS
+
+
+ONION_HTTP = HttpRequest()
 
 
 def http_request(scope: Scope) -> HttpRequest:
