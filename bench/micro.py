@@ -11,6 +11,7 @@ It seeds a small dataset in a temporary directory and calls the server's own fun
 from __future__ import annotations
 
 import argparse
+import asyncio
 import cProfile
 import pstats
 import random
@@ -76,15 +77,18 @@ def main() -> None:
         )
         config = Config(data_dir=str(data.data_dir), create_main_room=False, rate_limit_posts=10**9)
         ctx = open_context(config)
+        runner = asyncio.Runner()
         rng = random.Random(1)
         job = Job("closed", "poll", "127.0.0.1", 1, 0, 0, server_public=data.server_public)
         client = data.clients[0]
         poll_inner = poll_plaintext(client)
         envelope, _ = build_onion_request(data.server_public, poll_inner)
-        # POST messages: a pool of signed posts from many users, as the load test sends them.
+        # POST messages: signed posts from many users, as the load test sends them, each
+        # envelope sent once (the server refuses a repeated envelope that writes).
+        pool_size = int(args.seconds * 5000) + 200
         posts = []
-        for n in range(200):
-            _kind, raw, _check = post_request(job, data.clients[n], rng)
+        for n in range(pool_size):
+            _kind, raw, _check = post_request(job, data.clients[n % len(data.clients)], rng)
             posts.append(raw.split(b"\r\n\r\n", 1)[1])
         floor_inner = inner_request("POST", "nothing", None, {})
         floor_envelope, _ = build_onion_request(data.server_public, floor_inner)
@@ -94,7 +98,6 @@ def main() -> None:
         # the clock starts (enough for the timed loop at ~3,000 calls/s), each used once.
         route = {**routing(job), "target": V4_PATH}
         modern_job = replace(job, server_public=data.server_public)
-        pool_size = int(args.seconds * 3000) + 200
         pollers = [
             SogsPoller(c, modern_job, ClientCrypto(data.server_public, route))
             for c in data.modern_clients
@@ -104,12 +107,12 @@ def main() -> None:
             for c in data.modern_clients
         ]
         cases: dict[str, Callable[[], object]] = {
-            "poll": lambda: handle_onion_request(ctx, envelope),
+            "poll": lambda: handle_onion_request(ctx, envelope, runner),
             "poll-direct": lambda: dispatch(ctx, direct),
-            "post": lambda: handle_onion_request(ctx, posts[next(counter) % len(posts)]),
-            "onion": lambda: handle_onion_request(ctx, floor_envelope),
-            "sogs-poll": _v4_case(ctx, pollers, pool_size),
-            "sogs-post": _v4_case(ctx, posters, pool_size),
+            "post": lambda: handle_onion_request(ctx, posts[next(counter) % len(posts)], runner),
+            "onion": lambda: handle_onion_request(ctx, floor_envelope, runner),
+            "sogs-poll": _v4_case(ctx, pollers, pool_size, runner),
+            "sogs-post": _v4_case(ctx, posters, pool_size, runner),
         }
         only = set(filter(None, args.only.split(","))) or set(cases)
         if args.profile:
@@ -143,13 +146,17 @@ def main() -> None:
                 continue
             per_call, count = _time(call, args.seconds)
             print(f"{labels[name]:<58} {per_call * 1e6:>9.0f} {count:>7}")
+        runner.close()
         ctx.close()
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
 
 def _v4_case(
-    ctx: ServerContext, makers: list[SogsPoller] | list[SogsPoster], size: int
+    ctx: ServerContext,
+    makers: list[SogsPoller] | list[SogsPoster],
+    size: int,
+    runner: asyncio.Runner,
 ) -> Callable[[], object]:
     """A call answering the next of `size` pre-signed v4 requests (checked: an error raises)."""
     pool: list[Request] = [makers[n % len(makers)].request() for n in range(size)]
@@ -158,7 +165,7 @@ def _v4_case(
     def call() -> object:
         n = next(counter)
         _kind, raw, check = pool[n % len(pool)]
-        status, body = handle_onion_v4_request(ctx, raw.split(b"\r\n\r\n", 1)[1])
+        status, body = handle_onion_v4_request(ctx, raw.split(b"\r\n\r\n", 1)[1], runner)
         error = check(status, body) if n % 64 == 0 else None  # the client's cost: not every call
         if error is not None:
             raise RuntimeError(f"modern request failed: {error}")
