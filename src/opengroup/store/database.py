@@ -178,15 +178,10 @@ class Database:
         if hook is not None:
             self._first_write.hook = None  # committed
 
-    @contextmanager
-    def first_write_does(self, hook: Callable[[Tx | RawTx], None]) -> Iterator[None]:
+    def first_write_does(self, hook: Callable[[Tx | RawTx], None]) -> AbstractContextManager[None]:
         """In this thread, until one commits, every write transaction starts with `hook(tx)`
         (which may raise to refuse the write): e.g. recording what the write acts on."""
-        self._first_write.hook = hook
-        try:
-            yield
-        finally:
-            self._first_write.hook = None
+        return _ThreadSetting(self._first_write, "hook", hook, None)
 
     def read_raw(self) -> AbstractContextManager[RawTx]:
         """A read snapshot on the driver connection, for the hot path (see RawTx). Inside
@@ -230,29 +225,15 @@ class Database:
         else:
             transaction = self._postgres_raw(commit=True)
         hook = getattr(self._first_write, "hook", None)
-        return transaction if hook is None else self._hooked(transaction, hook)
+        return transaction if hook is None else _Hooked(transaction, hook, self._first_write)
 
-    @contextmanager
-    def _hooked(
-        self, transaction: AbstractContextManager[RawTx], hook: Callable[[Tx | RawTx], None]
-    ) -> Iterator[RawTx]:
-        with transaction as tx:
-            hook(tx)
-            yield tx
-        self._first_write.hook = None  # committed
-
-    @contextmanager
-    def no_wait_writes(self) -> Iterator[None]:
+    def no_wait_writes(self) -> AbstractContextManager[None]:
         """Writes of this thread in the scope never wait: on SQLite, `write_raw` takes the
         writers' lock only if it is free and SQLite's own lock only if it is (busy timeout
         0), else raises WouldBlock before writing anything; other writes raise it at once.
         For short writes on an event loop (a signed read's nonce), with a fallback to a
         store thread."""
-        self._scope.no_wait = True
-        try:
-            yield
-        finally:
-            self._scope.no_wait = False
+        return _ThreadSetting(self._scope, "no_wait", True, False)
 
     @contextmanager
     def _postgres_raw(self, *, commit: bool) -> Iterator[RawTx]:
@@ -383,6 +364,53 @@ class _ThreadDrivers:
         self._local = threading.local()
         for holder in holders:
             holder.driver.close()
+
+
+class _ThreadSetting:
+    """`name` of a thread-local set to `value` for a `with` block, then to `after`. A class:
+    a @contextmanager generator costs several µs, and a post goes through three scopes."""
+
+    __slots__ = ("_after", "_local", "_name", "_value")
+
+    def __init__(self, local: threading.local, name: str, value: object, after: object) -> None:
+        self._local, self._name, self._value, self._after = local, name, value, after
+
+    def __enter__(self) -> None:
+        setattr(self._local, self._name, self._value)
+
+    def __exit__(self, *exc_info: object) -> None:
+        setattr(self._local, self._name, self._after)
+
+
+class _Hooked:
+    """A raw write transaction that starts with the thread's first-write hook (rolled back
+    with the hook's error if it raises) and clears the hook once it commits."""
+
+    __slots__ = ("_first_write", "_hook", "_transaction")
+
+    def __init__(
+        self,
+        transaction: AbstractContextManager[RawTx],
+        hook: Callable[[Tx | RawTx], None],
+        first_write: threading.local,
+    ) -> None:
+        self._transaction, self._hook, self._first_write = transaction, hook, first_write
+
+    def __enter__(self) -> RawTx:
+        tx = self._transaction.__enter__()
+        try:
+            self._hook(tx)
+        except BaseException as error:
+            self._transaction.__exit__(type(error), error, error.__traceback__)
+            raise
+        return tx
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, error: BaseException | None, tb: Any
+    ) -> None:
+        self._transaction.__exit__(exc_type, error, tb)
+        if exc_type is None:
+            self._first_write.hook = None  # committed
 
 
 def _begin_immediate_or_would_block(driver: Any) -> None:
