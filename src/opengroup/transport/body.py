@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import asyncio
 import time
+import types
+from collections.abc import Coroutine, Generator
 from dataclasses import dataclass
+from typing import Any
 
 from starlette.requests import ClientDisconnect, Request
 from starlette.types import Message, Receive, Scope
@@ -86,13 +89,46 @@ async def _next(receive: Receive, gate: BodyGate, size: int, elapsed: float) -> 
         wait = min(wait, enough_until - elapsed)
     if wait <= 0:
         raise BodyTooSlow
+    pending = receive()
+    if isinstance(pending, Coroutine):
+        # A body usually arrives with its head: the server's receive() then answers without
+        # suspending, and needs no timer (~4.6 µs made and cancelled, 3% of a poll).
+        try:
+            suspended = pending.send(None)
+        except StopIteration as arrived:
+            message: Message = arrived.value
+            return message
+        pending = _resumed(pending, suspended)
     try:
-        # asyncio.timeout, not wait_for: no task per message (a body usually arrives whole,
-        # and wait_for's task cost as much as a third of a poll's own work).
+        # asyncio.timeout, not wait_for: no task per message (wait_for's task cost as much
+        # as a third of a poll's own work).
         async with asyncio.timeout(wait):
-            return await receive()
+            return await pending
     except TimeoutError:
         raise BodyTooSlow from None
+
+
+@types.coroutine
+def _resumed(
+    coroutine: Coroutine[Any, Any, Message], suspended: Any
+) -> Generator[Any, Any, Message]:
+    """Go on driving `coroutine`, which has already run up to yielding `suspended` to the
+    event loop, exactly as `await coroutine` would have (cancellation passed in)."""
+    while True:
+        try:
+            sent = yield suspended
+        except BaseException as error:
+            try:
+                suspended = coroutine.throw(error)
+            except StopIteration as done:
+                result: Message = done.value
+                return result
+        else:
+            try:
+                suspended = coroutine.send(sent)
+            except StopIteration as done:
+                result = done.value
+                return result
 
 
 async def read_limited_body(request: Request, limit: int, gate: BodyGate = UNLIMITED) -> bytes:

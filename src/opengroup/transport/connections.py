@@ -18,26 +18,31 @@ log = logging.getLogger(__name__)
 
 class HeadTimeoutProtocol(HttpToolsProtocol):
     """Closes a connection whose request head is not complete `head_timeout` seconds after
-    the connection opened, or after its first byte once the previous response went out."""
+    the connection opened, or after its first byte once the previous response went out.
+
+    One timer per connection, not one per request: a request only writes down its deadline
+    (a timer made and cancelled for every request cost ~2 µs of a ~150 µs poll). The timer
+    wakes at the deadline, or every `head_timeout` seconds while no head is under way."""
 
     head_timeout: float = 10.0
 
     _head_timer: asyncio.TimerHandle | None = None
+    _head_deadline: float | None = None  # of the head under way; None between requests
     _awaiting_head: bool = True
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
-        self._awaiting_head = True
-        self._arm()
+        self._head_deadline = self.loop.time() + self.head_timeout
+        self._head_timer = self.loop.call_at(self._head_deadline, self._check_head)
 
     def data_received(self, data: bytes) -> None:
-        if self._awaiting_head and self._head_timer is None:
-            self._arm()
+        if self._head_deadline is None and self._awaiting_head:
+            self._head_deadline = self.loop.time() + self.head_timeout
         super().data_received(data)
 
     def on_headers_complete(self) -> None:
         self._awaiting_head = False
-        self._disarm()
+        self._head_deadline = None
         super().on_headers_complete()
 
     def on_response_complete(self) -> None:
@@ -45,20 +50,19 @@ class HeadTimeoutProtocol(HttpToolsProtocol):
         super().on_response_complete()
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self._disarm()
-        super().connection_lost(exc)
-
-    def _arm(self) -> None:
-        self._disarm()
-        self._head_timer = self.loop.call_later(self.head_timeout, self._head_timed_out)
-
-    def _disarm(self) -> None:
         if self._head_timer is not None:
             self._head_timer.cancel()
             self._head_timer = None
+        super().connection_lost(exc)
 
-    def _head_timed_out(self) -> None:
+    def _check_head(self) -> None:
         self._head_timer = None
-        if self._awaiting_head and not self.transport.is_closing():
+        if self.transport.is_closing():
+            return
+        now, deadline = self.loop.time(), self._head_deadline
+        if deadline is not None and self._awaiting_head and now >= deadline:
             log.debug("closed a connection whose request head took over %gs", self.head_timeout)
             self.transport.close()
+            return
+        wake = deadline if deadline is not None else now + self.head_timeout
+        self._head_timer = self.loop.call_at(wake, self._check_head)
