@@ -142,9 +142,12 @@ def front_door(
 async def respond(send: Send, outcome: Outcome) -> None:
     headers = [
         (b"content-type", outcome.content_type.encode()),
-        (b"content-length", str(len(outcome.body)).encode()),
-        *((name.encode(), value.encode("latin-1", "replace"))
-          for name, value in outcome.headers.items()),
-    ]  # fmt: skip
+        (b"content-length", b"%d" % len(outcome.body)),
+    ]
+    if outcome.headers:
+        headers += [
+            (name.encode(), value.encode("latin-1", "replace"))
+            for name, value in outcome.headers.items()
+        ]
     await send({"type": "http.response.start", "status": outcome.status, "headers": headers})
     await send({"type": "http.response.body", "body": outcome.body})
