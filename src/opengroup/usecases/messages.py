@@ -183,4 +183,6 @@ def delete(ctx: ServerContext, token: str, user: SignedUser | None, message_id: 
 
 
 def delete_messages(tx: Tx | RawTx, room: Room, message_ids: list[int], now: float) -> None:
+    """A deletion through either API (legacy_messages.py calls it too): the messages' files
+    expire and their pins and reactions go with them (store/messages.py)."""
     legacy_store.delete_messages(tx, room, message_ids, now)
