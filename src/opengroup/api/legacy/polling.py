@@ -63,10 +63,11 @@ def _result_json(room_id: str, outcome: PolledRoom | OpenGroupError) -> Reply:
             "deletions": [],
             "moderators": [],
         }
+    messages, deletions, moderators = outcome
     return {
         "room_id": room_id,
         "status_code": 200,
-        "messages": [message_json(message) for message in outcome.messages],
-        "deletions": [deletion_json(deletion) for deletion in outcome.deletions],
-        "moderators": outcome.moderators,
+        "messages": [message_json(message) for message in messages],
+        "deletions": [deletion_json(deletion) for deletion in deletions],
+        "moderators": moderators,
     }
