@@ -171,9 +171,9 @@ def test_no_secret_is_compared_with_equality() -> None:
 
 
 def test_tokens_are_hashed_before_any_lookup() -> None:
-    """The endpoint edge turns the Authorization header into its SHA-256 before the store
-    sees it: the store only ever searches hashes (indexed; see store/auth.py find_token)."""
-    source = (SRC / "api" / "legacy" / "access.py").read_text()
+    """The legacy use cases turn a client's token into its SHA-256 before the store sees
+    it: the store only ever searches hashes (indexed; see store/auth.py find_token)."""
+    source = (SRC / "usecases" / "legacy_access.py").read_text()
     assert "hash_token(parse_token(" in source
     for path in (SRC / "store").rglob("*.py"):
         assert "parse_token" not in path.read_text(), path

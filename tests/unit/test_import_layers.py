@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import ast
 import os
 import shutil
 import subprocess
@@ -60,6 +61,7 @@ def test_the_contracts_are_the_layers_of_the_readme() -> None:
     assert (below, tuple(LAYERS)) in forbidden
     assert any("opengroup.testing" in f and set(LAYERS) <= set(s) for s, f in forbidden)
     assert (("opengroup.web",), ("opengroup.store",)) in forbidden
+    assert (("opengroup.api",), ("opengroup.store",)) in forbidden
     assert not any(c.get("ignore_imports") for c in contracts), "no exceptions to the layers"
 
 
@@ -75,6 +77,12 @@ def test_the_code_keeps_every_contract() -> None:
         ("store/rooms.py", "import opengroup.usecases.context", "Layers"),
         ("rules/ids.py", "from opengroup.api import routing", "Layers"),
         ("web/pages.py", "from opengroup.store import rooms as _rooms", "web (pages"),
+        ("api/legacy/messages.py", "from opengroup.store import messages as _m", "api parses"),
+        (
+            "api/sogs/inbox.py",
+            "from opengroup.store.direct_messages import DirectMessage",
+            "api parses",
+        ),
         ("transport/onion.py", "import opengroup.testing.client", "opengroup.testing"),
         ("errors.py", "import opengroup.store", "crypto, config and errors"),
     ],
@@ -94,3 +102,16 @@ def test_an_upward_import_breaks_a_contract(
     assert done.returncode == 1, done.stdout + done.stderr
     broken = [line for line in done.stdout.splitlines() if line.rstrip().endswith("BROKEN")]
     assert [line for line in broken if contract in line], done.stdout
+
+
+def test_the_api_reaches_the_database_and_files_only_through_use_cases() -> None:
+    """What import-linter cannot see: a handler opening a transaction or reading a file
+    through the context it is given (`call.ctx.db`, `call.ctx.blobs`)."""
+    store_services = {"db", "blobs"}
+    reached = [
+        f"{path.relative_to(ROOT)}:{node.lineno} .{node.attr}"
+        for path in sorted((ROOT / "src" / "opengroup" / "api").rglob("*.py"))
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.Attribute) and node.attr in store_services
+    ]
+    assert reached == []

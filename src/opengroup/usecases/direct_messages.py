@@ -7,10 +7,13 @@ from opengroup.errors import NotFound, RateLimited, TooLarge
 from opengroup.store import direct_messages as dm_store
 from opengroup.store import moderation as moderation_store
 from opengroup.store import users as user_store
-from opengroup.store.direct_messages import DirectMessage
+from opengroup.store.direct_messages import DirectMessage as DirectMessage
 from opengroup.usecases.context import DAY, ServerContext
 from opengroup.usecases.identity import SignedUser
 from opengroup.usecases.room_access import require_blinded, require_user
+
+# DirectMessage is what these use cases return: imported as itself (exported), so the API
+# shapes it without importing the store.
 
 NO_RECIPIENT = "no such user"
 

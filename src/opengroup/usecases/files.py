@@ -1,10 +1,12 @@
 """Files through the modern API (SOGS-API.md 7.6, 9): raw uploads with the name given, raw
-downloads, and the attaching of uploads to the post or edit that lists them. One file table
-with the legacy API: a file of a room is served by both APIs in that room, never in another."""
+downloads, and the attaching of uploads to the post or edit that lists them; and through the
+legacy API (PROTOCOL.md 4), at the end. One file table for both: a file of a room is served
+by both APIs in that room, never in another, and the upload quota and the finding of a file
+are one rule each."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from opengroup.errors import BadInput, NotFound
@@ -14,9 +16,11 @@ from opengroup.store import Tx, file_lifetimes
 from opengroup.store import files as file_store
 from opengroup.store import users as user_store
 from opengroup.store.database import RawTx
+from opengroup.store.files import FileRecord
 from opengroup.store.rooms import Room
 from opengroup.usecases.context import DAY, ServerContext
 from opengroup.usecases.identity import SignedUser
+from opengroup.usecases.legacy_access import member, token_hash_of
 from opengroup.usecases.room_access import find_room, require_read, require_upload, require_user
 
 
@@ -48,8 +52,7 @@ def upload(
         require_upload(view)
         room = view.info.room
         if ctx.config.upload_quota_bytes_per_day:
-            used = file_store.upload_bytes_since(tx, room, signer.session_id, now - DAY)
-            check_upload_quota(used, len(content), ctx.config.upload_quota_bytes_per_day)
+            _check_quota(ctx, tx, room, signer.session_id, len(content), now)
     expires_at = now + ctx.config.upload_unattached_seconds
     return file_store.store_file(
         ctx.db, ctx.blobs, room, content, signer.session_id, now, expires_at, name
@@ -63,10 +66,28 @@ def download(ctx: ServerContext, token: str, user: SignedUser | None, file_id: i
         view = find_room(ctx, tx, token, user)
         require_read(view)
         record = file_store.get_file(tx, view.info.room, file_id, ctx.clock())
+    record, content = _stored(ctx, record, file_id)
+    return Download(content, record.filename, record.expires_at)
+
+
+def _check_quota(
+    ctx: ServerContext, tx: Tx, room: Room, uploader: str, size: int, now: float
+) -> None:
+    """upload_quota_bytes_per_day (both APIs): what `uploader` stored in the room in the last
+    day, plus `size`, must fit (413 otherwise)."""
+    used = file_store.upload_bytes_since(tx, room, uploader, now - DAY)
+    check_upload_quota(used, size, ctx.config.upload_quota_bytes_per_day)
+
+
+def _stored(
+    ctx: ServerContext, record: FileRecord | None, file_id: int
+) -> tuple[FileRecord, bytes]:
+    """A file found in the room, with its bytes (both APIs): 404 when it was not found
+    (unknown, expired, of another room) or its bytes are gone."""
     content = ctx.blobs.read(file_id) if record else None
     if record is None or content is None:
         raise NotFound("no such file in this room")
-    return Download(content, record.filename, record.expires_at)
+    return record, content
 
 
 def own_ids(tx: Tx | RawTx, user: SignedUser) -> set[str]:
@@ -100,3 +121,38 @@ def attach_uploads(
         now=now,
         expiry_seconds=attached_expiry_seconds(ctx),
     )
+
+
+# -- the 2021 API (PROTOCOL.md 4): base64 in JSON, a token instead of a signature ----------
+
+
+def legacy_upload(
+    ctx: ServerContext, room_id: str, token: str | None, read_content: Callable[[], bytes]
+) -> int:
+    """POST files: a file of the room by the token's user (upload permission), living
+    file_expiry_days. `read_content` decodes the body; it is called after the token check,
+    so that a bad token is a 401 whatever the body holds."""
+    token_hash = token_hash_of(token)
+    with ctx.db.read() as tx:
+        room, actor = member(ctx, tx, room_id, token_hash, need="upload")
+    content = read_content()
+    now = ctx.clock()
+
+    def within_quota(tx: Tx) -> None:
+        """In the inserting transaction: parallel uploads cannot all pass the quota."""
+        _check_quota(ctx, tx, room, actor.session_id, len(content), now)
+
+    expires_at = now + ctx.config.file_expiry_days * DAY
+    check = within_quota if ctx.config.upload_quota_bytes_per_day else None
+    return file_store.store_file(
+        ctx.db, ctx.blobs, room, content, actor.session_id, now, expires_at, check=check
+    )
+
+
+def legacy_download(ctx: ServerContext, room_id: str, token: str | None, file_id: int) -> bytes:
+    """GET files/:id: a file of this room, for any user allowed to read it."""
+    token_hash = token_hash_of(token)
+    with ctx.db.read() as tx:
+        room, _ = member(ctx, tx, room_id, token_hash)
+        record = file_store.get_file(tx, room, file_id, ctx.clock())
+    return _stored(ctx, record, file_id)[1]

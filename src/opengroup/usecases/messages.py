@@ -11,7 +11,7 @@ from opengroup.errors import BadInput, Forbidden, NotFound
 from opengroup.store import message_rows
 from opengroup.store import messages as legacy_store
 from opengroup.store.database import RawTx, Tx
-from opengroup.store.message_rows import MessageRow
+from opengroup.store.message_rows import MessageRow as MessageRow
 from opengroup.store.rooms import Room
 from opengroup.usecases.context import ServerContext
 from opengroup.usecases.files import attach_uploads
@@ -24,6 +24,9 @@ from opengroup.usecases.room_access import (
     require_user,
     require_write,
 )
+
+# MessageRow is what these use cases return: imported as itself (exported), so the API
+# shapes it without importing the store.
 
 NOT_AUTHOR = "Only the author of a message may edit it"
 DELETE_FORBIDDEN = "Only the author or a moderator may delete a message"
@@ -183,4 +186,6 @@ def delete(ctx: ServerContext, token: str, user: SignedUser | None, message_id: 
 
 
 def delete_messages(tx: Tx | RawTx, room: Room, message_ids: list[int], now: float) -> None:
+    """A deletion through either API (legacy_messages.py calls it too): the messages' files
+    expire and their pins and reactions go with them (store/messages.py)."""
     legacy_store.delete_messages(tx, room, message_ids, now)

@@ -8,12 +8,17 @@ from opengroup.store import Tx
 from opengroup.store import permissions as permission_store
 from opengroup.store import rooms as room_store
 from opengroup.store import users as user_store
-from opengroup.store.permissions import Override, OverrideRow
+from opengroup.store.permissions import PERMISSIONS as PERMISSIONS
+from opengroup.store.permissions import Override as Override
+from opengroup.store.permissions import OverrideRow as OverrideRow
 from opengroup.store.rooms import Room
 from opengroup.usecases.context import ServerContext
 from opengroup.usecases.identity import SignedUser
 from opengroup.usecases.room_access import find_room, require_moderator
 from opengroup.usecases.user_moderation import target_of
+
+# Override and OverrideRow are what these use cases take and return, PERMISSIONS their
+# names: imported as themselves (exported), so the API uses them without the store.
 
 
 def set_defaults(ctx: ServerContext, tx: Tx, room: Room, defaults: Override) -> None:

@@ -17,6 +17,7 @@ from opengroup.store.pins import Pin
 from opengroup.store.rooms import Room
 from opengroup.usecases.context import ServerContext
 from opengroup.usecases.identity import SignedUser
+from opengroup.usecases.legacy_access import member, token_hash_of
 from opengroup.usecases.room_access import (
     RoomView,
     find_room,
@@ -48,6 +49,15 @@ def _active_users(ctx: ServerContext, tx: Tx | RawTx, room: Room, *, cached: boo
     active = activity_store.count_active_users(tx, room, now - ACTIVE_USERS_CUTOFF)
     counts[room.pk] = (now + ACTIVE_USERS_CACHE_SECONDS, active)
     return active
+
+
+def member_count(ctx: ServerContext, room_id: str, token: str | None) -> int:
+    """The legacy GET member_count (PROTOCOL.md 4): the room's active users, counted now,
+    for any user allowed in it."""
+    token_hash = token_hash_of(token)
+    with ctx.db.read() as tx:
+        room, _ = member(ctx, tx, room_id, token_hash)
+        return _active_users(ctx, tx, room, cached=False)
 
 
 @dataclass(slots=True)

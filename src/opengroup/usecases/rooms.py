@@ -6,7 +6,9 @@ pages would accept too.
 
 from __future__ import annotations
 
-from opengroup.errors import BadInput
+from collections.abc import Callable
+
+from opengroup.errors import BadInput, NotFound
 from opengroup.rules.ids import check_new_room_id, check_room_name
 from opengroup.rules.images import check_room_image
 from opengroup.rules.limits import check_size
@@ -15,6 +17,7 @@ from opengroup.store import message_rows
 from opengroup.store import rooms as room_store
 from opengroup.store.message_rows import MessageRow
 from opengroup.store.rooms import Room, RoomInfo, RoomSummary
+from opengroup.usecases import legacy_access
 from opengroup.usecases.acting import Acting
 from opengroup.usecases.context import DAY, ServerContext
 
@@ -26,7 +29,10 @@ __all__ = [
     "find_room",
     "list_rooms",
     "rename_room",
+    "room_by_id",
+    "room_image",
     "room_summaries",
+    "set_image_as_moderator",
     "set_room_image",
 ]
 
@@ -67,6 +73,21 @@ def find_room(ctx: ServerContext, room_id: str) -> Room | None:
         return room_store.get_room(tx, room_id)
 
 
+def room_by_id(ctx: ServerContext, room_id: str) -> Room:
+    """The room with this id: 400 for a malformed id, 404 for no such room."""
+    with ctx.db.read() as tx:
+        return legacy_access.find_room(tx, room_id)
+
+
+def room_image(ctx: ServerContext, room_id: str) -> bytes:
+    """The room's image (the legacy GET rooms/:id/image): 404 for a room without one."""
+    image_id = room_by_id(ctx, room_id).image_id
+    content = None if image_id is None else ctx.blobs.read(image_id)
+    if content is None:
+        raise NotFound("this room has no image")
+    return content
+
+
 def room_summaries(ctx: ServerContext, active_since: float) -> list[RoomSummary]:
     """Every room with its counts of messages, files and users active since `active_since`."""
     with ctx.db.read() as tx:
@@ -101,6 +122,19 @@ def set_room_image(ctx: ServerContext, room_id: str, content: bytes, uploader: s
         ctx.db, ctx.blobs, room_id, content, uploader, ctx.clock(),
         previous_expiry_seconds=ctx.config.file_expiry_days * DAY,
     )  # fmt: skip
+
+
+def set_image_as_moderator(
+    ctx: ServerContext, room_id: str, token: str | None, read_image: Callable[[], bytes]
+) -> Room:
+    """The legacy POST rooms/:id/image: by a moderator of the room, with a token of that room
+    (PROTOCOL.md 3: the Room header plays no part). `read_image` decodes the body; it is
+    called after the token check, so that a bad token is a 401 whatever the body holds."""
+    token_hash = legacy_access.token_hash_of(token)
+    with ctx.db.read() as tx:
+        room, actor = legacy_access.moderator(ctx, tx, room_id, token_hash)
+    set_room_image(ctx, room.id, read_image(), actor.session_id)
+    return room
 
 
 def delete_room(ctx: ServerContext, acting: Acting) -> tuple[Room, int]:

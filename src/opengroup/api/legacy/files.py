@@ -1,47 +1,28 @@
-"""POST files, GET files/:id: a file belongs to the room it was posted to."""
+"""POST files, GET files/:id: a file belongs to the room it was posted to. Parse, call the use
+case (usecases/files.py, which the modern API's files share), shape."""
 
 from __future__ import annotations
 
 import base64
 
-from opengroup.api.legacy import access
+from opengroup.api.legacy.headers import room_header, token_header
 from opengroup.api.legacy.parsing import base64_field, json_object, path_int
 from opengroup.api.request import Call, Reply
-from opengroup.errors import NotFound
-from opengroup.rules.limits import check_upload_quota
-from opengroup.store import Tx
-from opengroup.store import files as file_store
-from opengroup.usecases.context import DAY
+from opengroup.usecases import files
 
 
 def upload(call: Call) -> Reply:
-    ctx = call.ctx
-    with ctx.db.read() as tx:
-        room, actor = access.basic(call, tx, need="upload")
-    content = base64_field(json_object(call.request), "file", ctx.config.max_file_size, "file")
-    now = ctx.clock()
-    quota = ctx.config.upload_quota_bytes_per_day
+    max_size = call.ctx.config.max_file_size
 
-    def within_quota(tx: Tx) -> None:
-        """In the inserting transaction: parallel uploads cannot all pass the quota."""
-        used = file_store.upload_bytes_since(tx, room, actor.session_id, now - DAY)
-        check_upload_quota(used, len(content), quota)
+    def file_content() -> bytes:
+        """The body, decoded after the token check (a bad token: 401 whatever the body)."""
+        return base64_field(json_object(call.request), "file", max_size, "file")
 
-    expires_at = now + ctx.config.file_expiry_days * DAY
-    file_id = file_store.store_file(
-        ctx.db, ctx.blobs, room, content, actor.session_id, now, expires_at,
-        check=within_quota if quota else None,
-    )  # fmt: skip
+    file_id = files.legacy_upload(call.ctx, room_header(call), token_header(call), file_content)
     return {"result": file_id}
 
 
 def download(call: Call) -> Reply:
-    ctx = call.ctx
     file_id = path_int(call.params["file_id"], "file id")
-    with ctx.db.read() as tx:
-        room, _ = access.basic(call, tx)
-        record = file_store.get_file(tx, room, file_id, ctx.clock())
-    content = ctx.blobs.read(file_id) if record else None
-    if content is None:
-        raise NotFound("no such file in this room")
+    content = files.legacy_download(call.ctx, room_header(call), token_header(call), file_id)
     return {"result": base64.b64encode(content).decode()}

@@ -3,44 +3,27 @@ ban_and_delete_all. Parse, call the use case (usecases/moderation.py, as the CLI
 
 from __future__ import annotations
 
-from opengroup.api.legacy import access
+from opengroup.api.legacy.headers import room_header, token_header
 from opengroup.api.legacy.parsing import json_object
 from opengroup.api.request import Call, Reply
 from opengroup.rules.ids import parse_session_id
-from opengroup.store import Tx
-from opengroup.store.rooms import Room
-from opengroup.usecases import moderation
+from opengroup.usecases import legacy_access, moderation
 from opengroup.usecases.acting import Acting
 
 
 def _member(call: Call) -> Acting:
     """Any user allowed in the Room header's room (the lists are public to members)."""
-
-    def room(tx: Tx) -> Room:
-        return access.basic(call, tx)[0]
-
-    return room
+    return legacy_access.as_member(call.ctx, room_header(call), token_header(call))
 
 
 def _moderator(call: Call) -> Acting:
     """A moderator of the Room header's room."""
-
-    def room(tx: Tx) -> Room:
-        return access.moderator(call, tx)[0]
-
-    return room
+    return legacy_access.as_moderator(call.ctx, room_header(call), token_header(call))
 
 
 def _moderator_of(call: Call, room_id: object) -> Acting:
     """A user of the Room header's room who also moderates `room_id` (POST moderators)."""
-
-    def room(tx: Tx) -> Room:
-        _, actor = access.basic(call, tx)
-        target = access.find_room(tx, room_id)
-        access.moderator_of(tx, actor, target)
-        return target
-
-    return room
+    return legacy_access.as_moderator_of(call.ctx, room_header(call), token_header(call), room_id)
 
 
 def list_moderators(call: Call) -> Reply:

@@ -1,14 +1,14 @@
-"""GET rooms, GET rooms/:id, GET and POST rooms/:id/image."""
+"""GET rooms, GET rooms/:id, GET and POST rooms/:id/image. Parse, call the use case
+(usecases/rooms.py), shape."""
 
 from __future__ import annotations
 
 import base64
 
-from opengroup.api.legacy import access
+from opengroup.api.legacy.headers import token_header
 from opengroup.api.legacy.parsing import base64_field, json_object
 from opengroup.api.request import Call, Reply
-from opengroup.errors import NotFound
-from opengroup.rules.permissions import require_moderator
+from opengroup.rules.ids import parse_room_id
 from opengroup.usecases import rooms as room_cases
 from opengroup.usecases.rooms import Room
 
@@ -25,30 +25,23 @@ def list_rooms(call: Call) -> Reply:
 
 
 def get_room(call: Call) -> Reply:
-    with call.ctx.db.read() as tx:
-        return {"room": room_json(access.find_room(tx, call.params["room_id"]))}
+    room = room_cases.room_by_id(call.ctx, parse_room_id(call.params["room_id"]))
+    return {"room": room_json(room)}
 
 
 def get_image(call: Call) -> Reply:
-    with call.ctx.db.read() as tx:
-        room = access.find_room(tx, call.params["room_id"])
-    if room.image_id is None:
-        raise NotFound("this room has no image")
-    content = call.ctx.blobs.read(room.image_id)
-    if content is None:
-        raise NotFound("this room has no image")
+    content = room_cases.room_image(call.ctx, parse_room_id(call.params["room_id"]))
     return {"result": base64.b64encode(content).decode()}
 
 
 def set_image(call: Call) -> Reply:
-    ctx = call.ctx
-    with ctx.db.read() as tx:
-        # The Room header is ignored here (PROTOCOL.md 3): the token must be of room :id.
-        room_access, actor = access.authorize(
-            call, tx, call.params["room_id"], call.request.header("authorization")
-        )
-        require_moderator(actor)
-    target = room_access.room
-    content = base64_field(json_object(call.request), "file", ctx.config.max_file_size, "image")
-    room_cases.set_room_image(ctx, target.id, content, actor.session_id)
-    return {"room_id": target.id}
+    max_size = call.ctx.config.max_file_size
+
+    def image() -> bytes:
+        """The body, decoded after the token check (a bad token: 401 whatever the body)."""
+        return base64_field(json_object(call.request), "file", max_size, "image")
+
+    # The Room header is ignored here (PROTOCOL.md 3): the token must be of room :id.
+    room_id = parse_room_id(call.params["room_id"])
+    room = room_cases.set_image_as_moderator(call.ctx, room_id, token_header(call), image)
+    return {"room_id": room.id}

@@ -11,8 +11,8 @@ from opengroup.api.request import Call
 from opengroup.api.sogs.parsing import b64_field, json_object, path_int, query_int
 from opengroup.api.sogs.replies import TEXT, Created, SogsReply
 from opengroup.errors import NotFound
-from opengroup.store.direct_messages import DirectMessage
 from opengroup.usecases import direct_messages
+from opengroup.usecases.direct_messages import DirectMessage
 
 _BLINDED_ID = re.compile(r"15[0-9a-f]{64}")
 PAGE_DEFAULT, PAGE_MAX = 100, 256

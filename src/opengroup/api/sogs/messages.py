@@ -11,8 +11,8 @@ from opengroup.api.sogs.parsing import b64_field, file_ids, json_object, path_in
 from opengroup.api.sogs.replies import Created
 from opengroup.errors import BadInput, TooLarge
 from opengroup.rules.limits import take_within
-from opengroup.store.message_rows import MessageRow
 from opengroup.usecases import messages
+from opengroup.usecases.messages import MessageRow
 from opengroup.usecases.reactions import EmojiSummary
 
 PAGE_DEFAULT, PAGE_MAX = 100, 256

@@ -10,8 +10,8 @@ from opengroup.api.request import Call
 from opengroup.api.sogs.parsing import json_object
 from opengroup.errors import BadInput, NotFound
 from opengroup.rules.ids import parse_user_id
-from opengroup.store.permissions import PERMISSIONS, Override, OverrideRow
 from opengroup.usecases import permissions
+from opengroup.usecases.permissions import PERMISSIONS, Override, OverrideRow
 
 _SESSION_ID = re.compile(r"(05|15)[0-9a-f]{64}")
 
