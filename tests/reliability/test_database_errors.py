@@ -137,7 +137,7 @@ def test_sql_error_in_a_post_is_a_500_and_writes_nothing(
     monkeypatch.setattr(
         message_store,
         "_INSERT_MESSAGE",
-        message_store._INSERT_MESSAGE.replace("posted)", "no_such_column)"),
+        Statement(message_store._INSERT_MESSAGE.source.replace("posted)", "no_such_column)", 1)),
     )
     status, reply = send_all(server, post_request(server.user, token, "main", b"lost"))[0]
     assert (status, reply) == (500, {"status_code": 500, "error": "internal server error"})
