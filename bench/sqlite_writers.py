@@ -23,12 +23,13 @@ from typing import Any
 from opengroup.store import messages as message_store
 from opengroup.store.access import room_access
 from opengroup.store.database import Database
+from opengroup.store.statements import Statement
 
 from .seed import DatasetSpec, seed
 
-_TOKENS = """
+_TOKENS = Statement("""
 SELECT t.token_hash, t.session_id, r.id FROM tokens t JOIN rooms r ON r.pk = t.room_pk
-WHERE t.claimed LIMIT 2000"""
+WHERE t.claimed LIMIT 2000""")
 
 
 def write_posts(url: str, count: int, results: Any) -> None:

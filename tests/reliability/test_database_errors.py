@@ -29,9 +29,11 @@ from opengroup.runtime.app import create_app
 from opengroup.store import messages as message_store
 from opengroup.store import rooms as room_store
 from opengroup.store.database import RawTx
+from opengroup.store.statements import Statement
 from tests.support.fuzzing import InProcess, authenticate, open_in_process
 
 Answer = tuple[int, dict[str, Any]]
+_LOCK_BY_ID = Statement("SELECT pk FROM rooms WHERE id = :room_id FOR NO KEY UPDATE")
 
 
 def _in_process(data_dir: Path, database_url: str) -> Iterator[InProcess]:
@@ -135,7 +137,7 @@ def test_sql_error_in_a_post_is_a_500_and_writes_nothing(
     monkeypatch.setattr(
         message_store,
         "_INSERT_MESSAGE",
-        message_store._INSERT_MESSAGE.replace("posted)", "no_such_column)"),
+        Statement(message_store._INSERT_MESSAGE.source.replace("posted)", "no_such_column)", 1)),
     )
     status, reply = send_all(server, post_request(server.user, token, "main", b"lost"))[0]
     assert (status, reply) == (500, {"status_code": 500, "error": "internal server error"})
@@ -175,7 +177,7 @@ def test_a_postgresql_deadlock_between_two_posts_is_retried_and_both_land(
             first_two = hooked["calls"] <= 2
         if first_two:
             both_hold_their_room.wait()
-            tx.run("SELECT pk FROM rooms WHERE id = ? FOR NO KEY UPDATE", (other_room[room.id],))
+            tx.run(_LOCK_BY_ID, (other_room[room.id],))
         return counted
 
     monkeypatch.setattr(message_store, "count_posts_since", count_then_lock_the_other_room)

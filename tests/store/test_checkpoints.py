@@ -7,10 +7,12 @@ from pathlib import Path
 
 from opengroup.store import Database
 from opengroup.store.migrate import migrate
+from opengroup.store.statements import Statement
 
 from .helpers import make_room
 
 COMMITS = 1200  # more WAL pages than SQLite's automatic checkpoint lets through (1,000)
+_RENAME = Statement("UPDATE rooms SET name = :name WHERE pk = :pk")
 
 
 def _wal_after_many_commits(path: Path, *, background_checkpoints: bool) -> tuple[int, int]:
@@ -20,7 +22,7 @@ def _wal_after_many_commits(path: Path, *, background_checkpoints: bool) -> tupl
     room = make_room(db)
     for n in range(COMMITS):
         with db.write_raw() as tx:
-            tx.run("UPDATE rooms SET name = ? WHERE pk = ?", (f"name {n}", room.pk))
+            tx.run(_RENAME, (f"name {n}", room.pk))
     result = db.checkpoint()
     db.dispose()
     assert result is not None

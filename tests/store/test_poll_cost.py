@@ -16,12 +16,13 @@ from opengroup.store import messages as message_store
 from opengroup.store import moderation as moderation_store
 from opengroup.store.database import Database, RawTx
 from opengroup.store.migrate import migrate
+from opengroup.store.statements import Statement
 
 USER = "05" + "ab" * 32
 HOT_QUERIES = {
     "room access": (access_store._ROOM_ACCESS_SQL, (b"x" * 32, "room0")),
     "rooms access of a poll": (
-        access_store.rooms_access_sql(False, 3),
+        access_store.rooms_access_statement(3),
         (0, "room0", b"x" * 32, 1, "room1", b"y" * 32, 2, "room9", b""),
     ),
     "messages after a cursor": (message_store._MESSAGES_AFTER, (1, 10, False, 256)),
@@ -30,8 +31,8 @@ HOT_QUERIES = {
     "newest deletions": (message_store._DELETIONS_NEWEST, (1, 256)),
     "posts for the rate limit": (message_store._COUNT_POSTS, (1, USER, 0)),
     "moderators": (moderation_store._ROOM_MODERATORS, (1,)),
-    "rows since a seqno": (message_rows._SINCE_DATA, (1, 10, False, 10, 10, 256)),
-    "rows since a seqno, reactions too": (message_rows._SINCE_ALL, (1, 10, False, 10, 256)),
+    "rows since a seqno": (message_rows._SINCE_DATA, (1, 10, False, 256)),
+    "rows since a seqno, reactions too": (message_rows._SINCE_ALL, (1, 10, False, 256)),
     "recent rows": (message_rows._RECENT, (1, False, 100)),
     "rows before an id": (message_rows._BEFORE, (1, 500, False, 100)),
 }
@@ -77,8 +78,9 @@ def small(tmp_path: Path) -> Iterator[sqlite3.Connection]:
 
 @pytest.mark.parametrize("name", sorted(HOT_QUERIES))
 def test_hot_queries_search_an_index(small: sqlite3.Connection, name: str) -> None:
-    sql, params = HOT_QUERIES[name]
-    plan = [row[3] for row in small.execute(f"EXPLAIN QUERY PLAN {sql}", params)]
+    statement, params = HOT_QUERIES[name]
+    explain = Statement(f"EXPLAIN QUERY PLAN {statement.source}")
+    plan = [row[3] for row in RawTx(small, postgres=False).all(explain, params)]
     full_scans = [
         step
         for step in plan

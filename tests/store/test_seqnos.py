@@ -11,11 +11,16 @@ from opengroup.store import messages as message_store
 from opengroup.store import rooms as room_store
 from opengroup.store.database import as_raw
 from opengroup.store.rooms import Room
+from opengroup.store.statements import Statement
 
 from .helpers import NOW, USER, make_room, open_database
 
 BLINDED = "15" + "ef" * 32
 SIG = b"\x05" * 64
+_MARK = Statement(
+    "UPDATE messages SET seqno_reactions = :seqno, seqno = :seqno "
+    "WHERE room_pk = :room_pk AND server_id = :message_id"
+)
 
 
 def seqno_of(db: Database, room: Room) -> int:
@@ -36,11 +41,7 @@ def react(db: Database, room: Room, message_id: int) -> int:
     with db.write() as tx:
         rtx = as_raw(tx)
         (seqno,) = counters.take_seqnos(rtx, room, 1)
-        rtx.run(
-            "UPDATE messages SET seqno_reactions = ?, seqno = ? "
-            "WHERE room_pk = ? AND server_id = ?",
-            (seqno, seqno, room.pk, message_id),
-        )
+        rtx.run(_MARK, (seqno, room.pk, message_id))
     return seqno
 
 

@@ -10,20 +10,24 @@ import pytest
 
 from opengroup.store import Database
 from opengroup.store.database import WouldBlock
+from opengroup.store.statements import Statement
 
 from .helpers import make_room, open_database
+
+_NAME = Statement("SELECT name FROM rooms WHERE pk = :pk")
+_RENAME = Statement("UPDATE rooms SET name = :name WHERE pk = :pk")
 
 
 def _name(db: Database, pk: int) -> str:
     with db.read_raw() as tx:
-        row = tx.one("SELECT name FROM rooms WHERE pk = ?", (pk,))
+        row = tx.one(_NAME, (pk,))
     assert row is not None
     return str(row[0])
 
 
 def _rename(db: Database, pk: int, name: str) -> None:
     with db.write_raw() as tx:
-        tx.run("UPDATE rooms SET name = ? WHERE pk = ?", (name, pk))
+        tx.run(_RENAME, (name, pk))
 
 
 def test_reads_of_a_scope_share_a_transaction_and_a_write_ends_it(db_url: str) -> None:
@@ -63,7 +67,7 @@ def test_a_no_wait_write_never_waits_for_the_writers_lock(tmp_path: Path) -> Non
     assert held.wait(30)
     try:
         with pytest.raises(WouldBlock), db.no_wait_writes(), db.write_raw() as tx:
-            tx.run("UPDATE rooms SET name = 'never' WHERE pk = ?", (room.pk,))
+            tx.run(_RENAME, ("never", room.pk))
         with pytest.raises(WouldBlock), db.no_wait_writes(), db.write():
             pass  # SQLAlchemy writes are never made without waiting
     finally:

@@ -9,6 +9,7 @@ from functools import lru_cache
 
 from .database import RawTx, Row
 from .rooms import Room, RoomInfo
+from .statements import Statement
 
 
 # Per-request records here and in the other stores are not frozen: CPython 3.11 builds a frozen
@@ -40,12 +41,12 @@ SELECT r.pk, r.id, r.name, r.image_id, r.message_seq, r.deletion_seq,
        po.read, po.accessible, po.write, po.upload"""
 _OVERRIDES_JOIN = """
 LEFT JOIN permission_overrides po ON po.room_pk = r.pk AND po.session_id = t.session_id"""
-_ROOM_ACCESS_SQL = f"""{_ACCESS_COLUMNS},
+_ROOM_ACCESS_SQL = Statement(f"""{_ACCESS_COLUMNS},
        EXISTS (SELECT 1 FROM moderators m WHERE m.room_pk = r.pk AND m.session_id = t.session_id)
        OR EXISTS (SELECT 1 FROM global_moderators g WHERE g.session_id = t.session_id)
-FROM rooms r LEFT JOIN tokens t ON t.token_hash = ? AND t.room_pk = r.pk{_OVERRIDES_JOIN}
-WHERE r.id = ?
-"""
+FROM rooms r LEFT JOIN tokens t ON t.token_hash = :token_hash AND t.room_pk = r.pk{_OVERRIDES_JOIN}
+WHERE r.id = :room_id
+""")
 # compact_poll asks about all its rooms in one statement: the rooms and tokens as a VALUES
 # list, joined as above, plus each room's moderators (every result lists them; one column
 # instead of one query per room), which also tell whether the token's user is one. Session ids
@@ -62,13 +63,23 @@ WITH asked(n, room_id, token_hash) AS (VALUES {{rows}})
 FROM asked a JOIN rooms r ON r.id = a.room_id
 LEFT JOIN tokens t ON t.token_hash = a.token_hash AND t.room_pk = r.pk{_OVERRIDES_JOIN}
 """
-_VALUES_ROW = {False: "(?, ?, ?)", True: "(?::integer, ?::text, ?::bytea)"}
+_VALUES_ROW = {
+    False: "(:n_{n}, :room_id_{n}, :token_hash_{n})",
+    True: "(CAST(:n_{n} AS integer), CAST(:room_id_{n} AS text), CAST(:token_hash_{n} AS bytea))",
+}
 
 
 @lru_cache(maxsize=64)
-def rooms_access_sql(postgres: bool, count: int) -> str:
+def rooms_access_statement(count: int) -> Statement:
+    """The statement of `rooms_access` for `count` rooms."""
+    return Statement(
+        _rooms_access_sql(count, postgres=False), postgres=_rooms_access_sql(count, postgres=True)
+    )
+
+
+def _rooms_access_sql(count: int, *, postgres: bool) -> str:
     return _ROOMS_ACCESS_SQL.format(
-        rows=", ".join([_VALUES_ROW[postgres]] * count),
+        rows=", ".join([_VALUES_ROW[postgres].format(n=n) for n in range(count)]),
         aggregate="string_agg" if postgres else "group_concat",
     )
 
@@ -88,7 +99,7 @@ def rooms_access(rtx: RawTx, asked: Sequence[tuple[str, bytes | None]]) -> list[
     for n, (room_id, token_hash) in enumerate(asked):
         params += (n, room_id, _blob(token_hash))
     found: list[RoomAccess | None] = [None] * len(asked)
-    for row in rtx.all(rooms_access_sql(rtx.postgres, len(asked)), params):
+    for row in rtx.all(rooms_access_statement(len(asked)), params):
         pairs = [pair.partition("=") for pair in row[19].split(",")] if row[19] else []
         roots = {root for root, _, _ in pairs}
         # Listed by the id of the grant: a root computed from a 15 id is never shown.
@@ -128,18 +139,18 @@ def _flag(value: object) -> bool | None:
 # The modern API's room access (SOGS-API.md 3.7): the room with its counters and settings,
 # and the caller's grants and ban in it, in one statement. A moderator column is NULL when
 # there is no grant, 1 for a moderator, 2 for an admin.
-_MODERN_ROOM_SQL = """
+_MODERN_ROOM_SQL = Statement("""
 SELECT r.pk, r.id, r.name, r.image_id, r.seqno, r.info_updates, r.description, r.created_at,
        r.default_read, r.default_accessible, r.default_write, r.default_upload,
        (SELECT CASE WHEN m.admin THEN 2 ELSE 1 END FROM moderators m
-        WHERE m.room_pk = r.pk AND m.session_id = ?),
+        WHERE m.room_pk = r.pk AND m.session_id = :root),
        (SELECT CASE WHEN g.admin THEN 2 ELSE 1 END FROM global_moderators g
-        WHERE g.session_id = ?),
-       EXISTS (SELECT 1 FROM bans b WHERE b.room_pk = r.pk AND b.session_id = ?),
+        WHERE g.session_id = :root),
+       EXISTS (SELECT 1 FROM bans b WHERE b.room_pk = r.pk AND b.session_id = :root),
        po.read, po.accessible, po.write, po.upload
 FROM rooms r
-LEFT JOIN permission_overrides po ON po.room_pk = r.pk AND po.session_id = ?
-WHERE r.id = ?"""
+LEFT JOIN permission_overrides po ON po.room_pk = r.pk AND po.session_id = :root
+WHERE r.id = :room_id""")
 
 
 @dataclass(slots=True)
@@ -155,7 +166,7 @@ class ModernRoomAccess:
 def modern_room_access(rtx: RawTx, room_id: str, root: str | None) -> ModernRoomAccess | None:
     """The room `room_id` and what the person with root 05 id `root` (None: anonymous) is in
     it; None when the room does not exist."""
-    row = rtx.one(_MODERN_ROOM_SQL, (root, root, root, root, room_id))
+    row = rtx.one(_MODERN_ROOM_SQL, (root, room_id))
     if row is None:
         return None
     info = RoomInfo(

@@ -10,6 +10,7 @@ from sqlalchemy import delete, insert, select, update
 from .database import RawTx, Tx, as_raw, dialect_insert
 from .rooms import Room
 from .schema import tokens, user_activity
+from .statements import Statement
 
 
 @dataclass(slots=True)
@@ -88,7 +89,9 @@ def touch_tokens(tx: Tx, uses: Iterable[tuple[bytes, int, str]], now: float) -> 
     )
 
 
-_COUNT_ACTIVE = "SELECT count(*) FROM user_activity WHERE room_pk = ? AND last_active >= ?"
+_COUNT_ACTIVE = Statement(
+    "SELECT count(*) FROM user_activity WHERE room_pk = :room_pk AND last_active >= :since"
+)
 
 
 def count_active_users(tx: Tx | RawTx, room: Room, since: float) -> int:
@@ -108,9 +111,10 @@ def prune_tokens(tx: Tx, pending_before: float, claimed_unused_before: float) ->
     return int(result.rowcount or 0)
 
 
-_UPSERT_ACTIVITY = """
-INSERT INTO user_activity (room_pk, session_id, last_active) VALUES (?, ?, ?)
-ON CONFLICT (room_pk, session_id) DO UPDATE SET last_active = excluded.last_active"""
+_UPSERT_ACTIVITY = Statement("""
+INSERT INTO user_activity (room_pk, session_id, last_active)
+VALUES (:room_pk, :session_id, :last_active)
+ON CONFLICT (room_pk, session_id) DO UPDATE SET last_active = excluded.last_active""")
 
 
 def record_activity(tx: Tx | RawTx, readers: Iterable[tuple[int, str]], now: float) -> None:

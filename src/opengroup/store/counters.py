@@ -22,16 +22,21 @@ from __future__ import annotations
 
 from .database import RawTx
 from .rooms import Room
+from .statements import Statement
 
-_TAKE_MESSAGE_ID = (
-    "UPDATE rooms SET message_seq = message_seq + 1, seqno = seqno + 1 WHERE pk = ? "
+_TAKE_MESSAGE_ID = Statement(
+    "UPDATE rooms SET message_seq = message_seq + 1, seqno = seqno + 1 WHERE pk = :room_pk "
     "RETURNING message_seq, seqno"
 )
-_TAKE_SEQNOS = "UPDATE rooms SET seqno = seqno + ? WHERE pk = ? RETURNING seqno"
-# Both right-hand sides read the row as it was: deletion_seq becomes the new seqno.
-_TAKE_DELETION_SEQNOS = (
-    "UPDATE rooms SET seqno = seqno + ?, deletion_seq = seqno + ? WHERE pk = ? RETURNING seqno"
+_TAKE_SEQNOS = Statement(
+    "UPDATE rooms SET seqno = seqno + :count WHERE pk = :room_pk RETURNING seqno"
 )
+# Both right-hand sides read the row as it was: deletion_seq becomes the new seqno.
+_TAKE_DELETION_SEQNOS = Statement(
+    "UPDATE rooms SET seqno = seqno + :count, deletion_seq = seqno + :count "
+    "WHERE pk = :room_pk RETURNING seqno"
+)
+_LOCK_ROOM = Statement("SELECT pk FROM rooms WHERE pk = :room_pk FOR NO KEY UPDATE")
 
 
 def lock_room(rtx: RawTx, room: Room) -> None:
@@ -42,7 +47,7 @@ def lock_room(rtx: RawTx, room: Room) -> None:
     needs nothing: its write transaction (BEGIN IMMEDIATE) already excludes writers.
     """
     if rtx.postgres:
-        rtx.run("SELECT pk FROM rooms WHERE pk = ? FOR NO KEY UPDATE", (room.pk,))
+        rtx.run(_LOCK_ROOM, (room.pk,))
 
 
 def take_message_id(rtx: RawTx, room: Room) -> tuple[int, int]:
@@ -56,7 +61,7 @@ def take_seqnos(rtx: RawTx, room: Room, count: int, *, deletions: bool = False) 
     """`count` consecutive seqnos (count >= 1). `deletions`: they are deletion ids, so
     deletion_seq moves to the last of them."""
     if deletions:
-        row = rtx.one(_TAKE_DELETION_SEQNOS, (count, count, room.pk))
+        row = rtx.one(_TAKE_DELETION_SEQNOS, (count, room.pk))
     else:
         row = rtx.one(_TAKE_SEQNOS, (count, room.pk))
     assert row is not None, "room vanished inside its own write transaction"

@@ -14,7 +14,6 @@ import weakref
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, contextmanager
-from functools import lru_cache
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Table, create_engine, event
@@ -24,6 +23,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import PoolProxiedConnection
 
 from .failures import classify
+from .statements import Params, Spread, Statement
 from .write_lock import SQLiteWriteLock
 
 Tx = Connection
@@ -614,17 +614,14 @@ def insert_ignoring_duplicates(tx: Tx, table: Table, values: dict[str, object]) 
     tx.execute(dialect_insert(tx, table).values(values).on_conflict_do_nothing())
 
 
-@lru_cache(maxsize=256)
-def _format_paramstyle(sql: str) -> str:
-    return sql.replace("?", "%s")
-
-
 class RawTx:
     """Plain SQL on the driver connection of an open transaction.
 
     SQLAlchemy Core spends ~70 µs building and binding each statement; an indexed SQLite
     query costs ~7 µs. The queries a poll or a post runs per room therefore go straight to the
-    driver. They are written once with `?` placeholders (sqlite3); psycopg gets `%s`.
+    driver, as `Statement`s (statements.py): written once with named parameters, compiled
+    by SQLAlchemy into each driver's text when defined, and given their values as a tuple.
+    Only a Statement is accepted, so no hand-written driver SQL gets in.
     """
 
     __slots__ = ("_driver", "memo", "postgres")
@@ -641,31 +638,44 @@ class RawTx:
         """The same transaction as an open SQLAlchemy connection, for raw statements."""
         return cls(tx.connection.driver_connection, postgres=tx.dialect.name != "sqlite")
 
-    def _execute(self, sql: str, params: Sequence[Any]) -> Any:
-        return self._driver.execute(_format_paramstyle(sql) if self.postgres else sql, params)
+    def _form(self, statement: Statement) -> tuple[str, Spread | None]:
+        if self.postgres:
+            return statement.postgres, statement.postgres_spread
+        return statement.sqlite, statement.sqlite_spread
 
-    def one(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
-        row: Row | None = self._execute(sql, params).fetchone()  # both drivers give tuples
+    def _execute(self, statement: Statement, params: Params) -> Any:
+        # _form inlined: a poll or a post runs this for every statement.
+        if self.postgres:
+            sql, spread = statement.postgres, statement.postgres_spread
+        else:
+            sql, spread = statement.sqlite, statement.sqlite_spread
+        return self._driver.execute(sql, params if spread is None else spread(params))
+
+    def one(self, statement: Statement, params: Params = ()) -> Row | None:
+        row: Row | None = self._execute(statement, params).fetchone()  # both give tuples
         return row
 
-    def all(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
-        rows: list[Row] = self._execute(sql, params).fetchall()
+    def all(self, statement: Statement, params: Params = ()) -> list[Row]:
+        rows: list[Row] = self._execute(statement, params).fetchall()
         return rows
 
-    def run(self, sql: str, params: Sequence[Any] = ()) -> None:
-        self._execute(sql, params)
+    def run(self, statement: Statement, params: Params = ()) -> None:
+        self._execute(statement, params)
 
-    def run_counted(self, sql: str, params: Sequence[Any] = ()) -> int:
+    def run_counted(self, statement: Statement, params: Params = ()) -> int:
         """Run a statement; the number of rows it changed."""
-        return int(self._execute(sql, params).rowcount)
+        return int(self._execute(statement, params).rowcount)
 
-    def run_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+    def run_many(self, statement: Statement, rows: Sequence[Params]) -> None:
         """One statement for each of `rows` (the driver's executemany)."""
         if not rows:
             return
+        sql, spread = self._form(statement)
+        if spread is not None:
+            rows = [spread(row) for row in rows]
         if self.postgres:
             with self._driver.cursor() as cursor:
-                cursor.executemany(_format_paramstyle(sql), rows)
+                cursor.executemany(sql, rows)
         else:
             self._driver.executemany(sql, rows)
 

@@ -13,26 +13,33 @@ from sqlalchemy import delete
 
 from .database import RawTx, Tx, as_raw
 from .schema import direct_messages
+from .statements import Statement
 
 _COUNTER = "dm_seq"
-_ENSURE_COUNTER = (
-    "INSERT INTO server_meta (key, value) VALUES (?, '0') ON CONFLICT (key) DO NOTHING"
+_ENSURE_COUNTER = Statement(
+    "INSERT INTO server_meta (key, value) VALUES (:key, '0') ON CONFLICT (key) DO NOTHING"
 )
-_TAKE_ID = (
-    "UPDATE server_meta SET value = CAST(CAST(value AS BIGINT) + 1 AS TEXT) WHERE key = ? "
+_TAKE_ID = Statement(
+    "UPDATE server_meta SET value = CAST(CAST(value AS BIGINT) + 1 AS TEXT) WHERE key = :key "
     "RETURNING value"
 )
-_INSERT = """
+_INSERT = Statement("""
 INSERT INTO direct_messages (id, sender, recipient, posted_at, expires_at, message)
-VALUES (?, ?, ?, ?, ?, ?)"""
+VALUES (:id, :sender, :recipient, :posted_at, :expires_at, :message)""")
 _COLUMNS = "id, posted_at, expires_at, sender, recipient, message"
 _BOX = {
-    "inbox": f"SELECT {_COLUMNS} FROM direct_messages WHERE recipient = ? AND id > ? "
-    "AND expires_at > ? ORDER BY id LIMIT ?",
-    "outbox": f"SELECT {_COLUMNS} FROM direct_messages WHERE sender = ? AND id > ? "
-    "AND expires_at > ? ORDER BY id LIMIT ?",
+    "inbox": Statement(
+        f"SELECT {_COLUMNS} FROM direct_messages WHERE recipient = :session_id AND id > :after "
+        "AND expires_at > :now ORDER BY id LIMIT :limit"
+    ),
+    "outbox": Statement(
+        f"SELECT {_COLUMNS} FROM direct_messages WHERE sender = :session_id AND id > :after "
+        "AND expires_at > :now ORDER BY id LIMIT :limit"
+    ),
 }
-_COUNT_SENT = "SELECT count(*) FROM direct_messages WHERE sender = ? AND posted_at > ?"
+_COUNT_SENT = Statement(
+    "SELECT count(*) FROM direct_messages WHERE sender = :sender AND posted_at > :since"
+)
 
 
 @dataclass(slots=True)

@@ -8,8 +8,11 @@ from sqlalchemy import delete
 from ..errors import BadInput
 from .database import RawTx, Tx, as_raw
 from .schema import onion_envelopes
+from .statements import Statement
 
-_RECORD = "INSERT INTO onion_envelopes (id, seen_at) VALUES (?, ?) ON CONFLICT (id) DO NOTHING"
+_RECORD = Statement(
+    "INSERT INTO onion_envelopes (id, seen_at) VALUES (:id, :seen_at) ON CONFLICT (id) DO NOTHING"
+)
 
 
 class ReplayedEnvelope(BadInput):

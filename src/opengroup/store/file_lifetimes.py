@@ -14,12 +14,14 @@ the prune job removes its bytes later.
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from functools import lru_cache
 
 from sqlalchemy import ColumnElement, and_, case, exists, null, or_, select, update
 
 from .database import RawTx, Tx, as_raw
 from .rooms import Room, set_room_image
 from .schema import files, pinned_messages, rooms
+from .statements import IN_LISTS_KEPT, Statement, in_list
 
 
 def _ordinary_expiry(expiry_seconds: float) -> ColumnElement[float | None] | None:
@@ -57,28 +59,44 @@ def attach_uploads(
         return 0
     rtx = as_raw(tx)
     ids, who = sorted(set(file_ids)), sorted(set(uploaders))
-    id_marks, who_marks = ", ".join("?" * len(ids)), ", ".join("?" * len(who))
     attached = rtx.all(
-        f"UPDATE files SET message_id = ? WHERE room_pk = ? AND id IN ({id_marks}) "
-        f"AND uploader IN ({who_marks}) AND message_id IS NULL AND created_at > ? "
-        # the room image (no expiry) is never taken
-        "AND expires_at IS NOT NULL AND expires_at > ? RETURNING id",
-        (message_id, room.pk, *ids, *who, uploaded_after, now),
+        _attach(len(ids), len(who)), (message_id, room.pk, *ids, *who, uploaded_after, now)
     )
     if not attached:
         return 0
     taken = [row[0] for row in attached]
-    marks = ", ".join("?" * len(taken))
     if expiry_seconds <= 0:
-        rtx.run(f"UPDATE files SET expires_at = NULL WHERE id IN ({marks})", tuple(taken))
+        rtx.run(_never_expire(len(taken)), taken)
     else:
-        rtx.run(
-            "UPDATE files SET expires_at = CASE WHEN EXISTS (SELECT 1 FROM pinned_messages p "
-            "WHERE p.room_pk = files.room_pk AND p.message_id = files.message_id) "
-            f"THEN NULL ELSE created_at + ? END WHERE id IN ({marks})",
-            (expiry_seconds, *taken),
-        )
+        rtx.run(_expire_after(len(taken)), (expiry_seconds, *taken))
     return len(taken)
+
+
+@lru_cache(maxsize=IN_LISTS_KEPT)
+def _attach(ids: int, uploaders: int) -> Statement:
+    return Statement(
+        "UPDATE files SET message_id = :message_id "
+        f"WHERE room_pk = :room_pk AND id IN ({in_list('id', ids)}) "
+        f"AND uploader IN ({in_list('uploader', uploaders)}) "
+        "AND message_id IS NULL AND created_at > :uploaded_after "
+        # the room image (no expiry) is never taken
+        "AND expires_at IS NOT NULL AND expires_at > :now RETURNING id"
+    )
+
+
+@lru_cache(maxsize=IN_LISTS_KEPT)
+def _never_expire(count: int) -> Statement:
+    return Statement(f"UPDATE files SET expires_at = NULL WHERE id IN ({in_list('id', count)})")
+
+
+@lru_cache(maxsize=IN_LISTS_KEPT)
+def _expire_after(count: int) -> Statement:
+    """The ordinary expiry (see the module docstring) of `count` files, in plain SQL."""
+    return Statement(
+        "UPDATE files SET expires_at = CASE WHEN EXISTS (SELECT 1 FROM pinned_messages p "
+        "WHERE p.room_pk = files.room_pk AND p.message_id = files.message_id) "
+        f"THEN NULL ELSE created_at + :expiry_seconds END WHERE id IN ({in_list('id', count)})"
+    )
 
 
 def keep_files_of_pinned(tx: Tx, room: Room, message_id: int) -> None:
@@ -142,10 +160,13 @@ def expire_files_of_deleted(rtx: RawTx, room: Room, message_ids: Sequence[int], 
     """Deleted posts' files expire now, except the room image (either API, delete-all too)."""
     if not message_ids:
         return
-    marks = ", ".join("?" * len(message_ids))
-    rtx.run(
-        "UPDATE files SET expires_at = ? WHERE room_pk = ? "
-        f"AND message_id IN ({marks}) "
-        "AND id <> COALESCE((SELECT image_id FROM rooms WHERE pk = ?), 0)",
-        (now, room.pk, *message_ids, room.pk),
+    rtx.run(_expire_of_messages(len(message_ids)), (now, room.pk, *message_ids))
+
+
+@lru_cache(maxsize=IN_LISTS_KEPT)
+def _expire_of_messages(count: int) -> Statement:
+    return Statement(
+        "UPDATE files SET expires_at = :now WHERE room_pk = :room_pk "
+        f"AND message_id IN ({in_list('id', count)}) "
+        "AND id <> COALESCE((SELECT image_id FROM rooms WHERE pk = :room_pk), 0)"
     )

@@ -11,6 +11,7 @@ from .counters import lock_room, take_seqnos
 from .database import RawTx, Row, Tx, as_raw
 from .messages import insert_row, ms_of_posted
 from .rooms import Room
+from .statements import Statement
 
 
 @dataclass(slots=True)
@@ -34,20 +35,25 @@ seqno_data, seqno_reactions, seqno_creation"""
 # after S); `{changed_data}` leaves out messages whose only changes are reactions.
 _SINCE = f"""
 SELECT {_COLUMNS} FROM messages
-WHERE room_pk = ? AND seqno > ? AND (deleted = ? OR seqno_creation <= ?){{changed_data}}
-ORDER BY seqno LIMIT ?"""
-_SINCE_ALL = _SINCE.format(changed_data="")
-_SINCE_DATA = _SINCE.format(changed_data=" AND seqno_data > ?")
-_RECENT = f"""
-SELECT {_COLUMNS} FROM messages WHERE room_pk = ? AND deleted = ?
-ORDER BY server_id DESC LIMIT ?"""
-_BEFORE = f"""
-SELECT {_COLUMNS} FROM messages WHERE room_pk = ? AND server_id < ? AND deleted = ?
-ORDER BY server_id DESC LIMIT ?"""
-_ONE = f"SELECT {_COLUMNS} FROM messages WHERE room_pk = ? AND server_id = ?"
-_EDIT = """
-UPDATE messages SET data = ?, signature = ?, edited = ?, seqno_data = ?, seqno = ?
-WHERE room_pk = ? AND server_id = ?"""
+WHERE room_pk = :room_pk AND seqno > :seqno AND (deleted = :deleted OR seqno_creation <= :seqno)
+{{changed_data}}ORDER BY seqno LIMIT :limit"""
+_SINCE_ALL = Statement(_SINCE.format(changed_data=""))
+_SINCE_DATA = Statement(_SINCE.format(changed_data="AND seqno_data > :seqno\n"))
+_RECENT = Statement(f"""
+SELECT {_COLUMNS} FROM messages WHERE room_pk = :room_pk AND deleted = :deleted
+ORDER BY server_id DESC LIMIT :limit""")
+_BEFORE = Statement(f"""
+SELECT {_COLUMNS} FROM messages
+WHERE room_pk = :room_pk AND server_id < :before AND deleted = :deleted
+ORDER BY server_id DESC LIMIT :limit""")
+_ONE = Statement(
+    f"SELECT {_COLUMNS} FROM messages WHERE room_pk = :room_pk AND server_id = :server_id"
+)
+# An edit's seqno is the message's seqno and seqno_data.
+_EDIT = Statement("""
+UPDATE messages SET data = :data, signature = :signature, edited = :edited,
+                    seqno_data = :seqno, seqno = :seqno
+WHERE room_pk = :room_pk AND server_id = :server_id""")
 
 
 def _row(row: Row) -> MessageRow:
@@ -98,7 +104,7 @@ def edit_message(
         return None
     (seqno,) = take_seqnos(rtx, room, 1)
     data_b64, signature_b64 = _b64(data), _b64(signature)
-    rtx.run(_EDIT, (data_b64, signature_b64, edited, seqno, seqno, room.pk, message_id))
+    rtx.run(_EDIT, (data_b64, signature_b64, edited, seqno, room.pk, message_id))
     row = _row(found)
     row.data, row.signature, row.edited = data_b64, signature_b64, edited
     row.seqno = row.seqno_data = seqno
@@ -113,9 +119,9 @@ def messages_since(
     reaction-only (seqno_data <= S), or full."""
     rtx = as_raw(tx)
     if include_reaction_only:
-        rows = rtx.all(_SINCE_ALL, (room.pk, seqno, False, seqno, limit))
+        rows = rtx.all(_SINCE_ALL, (room.pk, seqno, False, limit))
     else:
-        rows = rtx.all(_SINCE_DATA, (room.pk, seqno, False, seqno, seqno, limit))
+        rows = rtx.all(_SINCE_DATA, (room.pk, seqno, False, limit))
     return [_row(row) for row in rows]
 
 

@@ -9,6 +9,7 @@ import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from .counters import lock_room, take_message_id, take_seqnos
 from .database import RawTx, Tx, as_raw
@@ -16,6 +17,7 @@ from .file_lifetimes import expire_files_of_deleted
 from .pins import remove_pins_of_deleted
 from .reactions import delete_for_messages as delete_reactions_of
 from .rooms import Room
+from .statements import IN_LISTS_KEPT, Statement, in_list
 
 
 @dataclass(slots=True)
@@ -40,28 +42,57 @@ class Deletion:
     message_id: int
 
 
-_MESSAGES_AFTER = """
+_MESSAGES_AFTER = Statement("""
 SELECT server_id, session_id, timestamp, data, signature FROM messages
-WHERE room_pk = ? AND server_id > ? AND deleted = ? ORDER BY server_id LIMIT ?"""
-_MESSAGES_NEWEST = """
+WHERE room_pk = :room_pk AND server_id > :after AND deleted = :deleted
+ORDER BY server_id LIMIT :limit""")
+_MESSAGES_NEWEST = Statement("""
 SELECT server_id, session_id, timestamp, data, signature FROM messages
-WHERE room_pk = ? AND deleted = ? ORDER BY server_id DESC LIMIT ?"""
-_MESSAGES_BEFORE = """
+WHERE room_pk = :room_pk AND deleted = :deleted ORDER BY server_id DESC LIMIT :limit""")
+_MESSAGES_BEFORE = Statement("""
 SELECT server_id, session_id, timestamp, data, signature FROM messages
-WHERE room_pk = ? AND server_id < ? AND deleted = ? ORDER BY server_id DESC LIMIT ?"""
-_DELETIONS_AFTER = """
-SELECT id, message_id FROM deletions WHERE room_pk = ? AND id > ? ORDER BY id LIMIT ?"""
-_DELETIONS_NEWEST = """
-SELECT id, message_id FROM deletions WHERE room_pk = ? ORDER BY id DESC LIMIT ?"""
-_COUNT_POSTS = """
-SELECT count(*) FROM messages WHERE room_pk = ? AND session_id = ? AND timestamp > ?"""
-_INSERT_MESSAGE = """
+WHERE room_pk = :room_pk AND server_id < :before AND deleted = :deleted
+ORDER BY server_id DESC LIMIT :limit""")
+_DELETIONS_AFTER = Statement("""
+SELECT id, message_id FROM deletions WHERE room_pk = :room_pk AND id > :after
+ORDER BY id LIMIT :limit""")
+_DELETIONS_NEWEST = Statement("""
+SELECT id, message_id FROM deletions WHERE room_pk = :room_pk ORDER BY id DESC LIMIT :limit""")
+_COUNT_POSTS = Statement("""
+SELECT count(*) FROM messages
+WHERE room_pk = :room_pk AND session_id = :session_id AND timestamp > :since""")
+# A new message's seqno is its seqno_data and its seqno_creation too.
+_INSERT_MESSAGE = Statement("""
 INSERT INTO messages (room_pk, server_id, session_id, timestamp, data, signature, deleted,
                       seqno, seqno_data, seqno_creation, posted)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"""
-_DELETE_MESSAGE = """
-UPDATE messages SET deleted = ?, data = '', signature = '', seqno = ?, seqno_data = ?, edited = ?
-WHERE room_pk = ? AND server_id = ?"""
+VALUES (:room_pk, :server_id, :session_id, :timestamp, :data, :signature, :deleted,
+        :seqno, :seqno, :seqno, :posted)""")
+# A deletion's id is the message's new seqno and seqno_data.
+_DELETE_MESSAGE = Statement("""
+UPDATE messages SET deleted = :deleted, data = '', signature = '', seqno = :seqno,
+                    seqno_data = :seqno, edited = :edited
+WHERE room_pk = :room_pk AND server_id = :server_id""")
+_INSERT_DELETION = Statement("""
+INSERT INTO deletions (room_pk, id, message_id) VALUES (:room_pk, :id, :message_id)""")
+_MESSAGE_IDS_BY = Statement("""
+SELECT server_id FROM messages
+WHERE room_pk = :room_pk AND session_id = :session_id AND deleted = :deleted""")
+
+
+@lru_cache(maxsize=IN_LISTS_KEPT)
+def _owners(count: int) -> Statement:
+    return Statement(
+        "SELECT server_id, session_id, deleted FROM messages "
+        f"WHERE room_pk = :room_pk AND server_id IN ({in_list('id', count)})"
+    )
+
+
+@lru_cache(maxsize=IN_LISTS_KEPT)
+def _live_of(count: int) -> Statement:
+    return Statement(
+        "SELECT server_id FROM messages WHERE room_pk = :room_pk AND deleted = :deleted "
+        f"AND server_id IN ({in_list('id', count)})"
+    )
 
 
 def posted_of_ms(timestamp: int) -> float:
@@ -90,7 +121,7 @@ def insert_row(
     server_id, seqno = take_message_id(rtx, room)
     rtx.run(
         _INSERT_MESSAGE,
-        (room.pk, server_id, session_id, timestamp, data, signature, False, *[seqno] * 3, posted),
+        (room.pk, server_id, session_id, timestamp, data, signature, False, seqno, posted),
     )
     return server_id, seqno
 
@@ -108,9 +139,9 @@ def insert_message(
 
 # Every id a person has posted with: the two given (the signing id and its root) and every
 # id the users table knows with that root.
-_COUNT_PERSON_POSTS = """
-SELECT count(*) FROM messages WHERE room_pk = ? AND timestamp > ? AND session_id IN (
-    SELECT session_id FROM users WHERE root = ? UNION SELECT ? UNION SELECT ?)"""
+_COUNT_PERSON_POSTS = Statement("""
+SELECT count(*) FROM messages WHERE room_pk = :room_pk AND timestamp > :since AND session_id IN (
+    SELECT session_id FROM users WHERE root = :root UNION SELECT :session_id UNION SELECT :root)""")
 
 
 def count_person_posts_since(
@@ -121,7 +152,7 @@ def count_person_posts_since(
     `count_posts_since`."""
     rtx = as_raw(tx)
     lock_room(rtx, room)
-    row = rtx.one(_COUNT_PERSON_POSTS, (room.pk, since_ms, root, session_id, root))
+    row = rtx.one(_COUNT_PERSON_POSTS, (room.pk, since_ms, root, session_id))
     return int(row[0]) if row else 0
 
 
@@ -162,29 +193,18 @@ def get_deletions(tx: Tx | RawTx, room: Room, after: int | None, limit: int) -> 
     return [Deletion(*row) for row in rows]
 
 
-def _placeholders(count: int) -> str:
-    return ", ".join("?" * count)
-
-
 def get_owners(tx: Tx | RawTx, room: Room, server_ids: Sequence[int]) -> list[MessageOwner]:
     rtx = as_raw(tx)
     ids = sorted(set(server_ids))
     if not ids:
         return []
-    rows = rtx.all(
-        "SELECT server_id, session_id, deleted FROM messages "
-        f"WHERE room_pk = ? AND server_id IN ({_placeholders(len(ids))})",
-        (room.pk, *ids),
-    )
+    rows = rtx.all(_owners(len(ids)), (room.pk, *ids))
     return [MessageOwner(row[0], row[1], bool(row[2])) for row in rows]
 
 
 def message_ids_by(tx: Tx | RawTx, room: Room, session_id: str) -> list[int]:
     rtx = as_raw(tx)
-    rows = rtx.all(
-        "SELECT server_id FROM messages WHERE room_pk = ? AND session_id = ? AND deleted = ?",
-        (room.pk, session_id, False),
-    )
+    rows = rtx.all(_MESSAGE_IDS_BY, (room.pk, session_id, False))
     return [row[0] for row in rows]
 
 
@@ -204,14 +224,7 @@ def delete_messages(
     if not ids:
         return []
     lock_room(rtx, room)
-    live = sorted(
-        row[0]
-        for row in rtx.all(
-            "SELECT server_id FROM messages "
-            f"WHERE room_pk = ? AND deleted = ? AND server_id IN ({_placeholders(len(ids))})",
-            (room.pk, False, *ids),
-        )
-    )
+    live = sorted(row[0] for row in rtx.all(_live_of(len(ids)), (room.pk, False, *ids)))
     if not live:
         return []
     when = time.time() if now is None else now
@@ -221,11 +234,8 @@ def delete_messages(
             take_seqnos(rtx, room, len(live), deletions=True), live, strict=True
         )
     ]
-    rtx.run_many(_DELETE_MESSAGE, [(True, d.id, d.id, when, room.pk, d.message_id) for d in made])
-    rtx.run_many(
-        "INSERT INTO deletions (room_pk, id, message_id) VALUES (?, ?, ?)",
-        [(room.pk, d.id, d.message_id) for d in made],
-    )
+    rtx.run_many(_DELETE_MESSAGE, [(True, d.id, when, room.pk, d.message_id) for d in made])
+    rtx.run_many(_INSERT_DELETION, [(room.pk, d.id, d.message_id) for d in made])
     delete_reactions_of(rtx, room, live)
     forget_deleted(rtx, room, live, when)
     return made

@@ -15,11 +15,12 @@ from sqlalchemy import delete, exists, select, update
 from .database import RawTx, Tx, as_raw, dialect_insert
 from .rooms import Room, bump_all_info_updates, bump_info_updates
 from .schema import bans, global_bans, global_moderators, moderators, rooms, users
+from .statements import Statement
 
 # Listed by the id of the grant (SOGS-API.md 4.4: a root computed from a 15 id is never shown).
-_ROOM_MODERATORS = """
-SELECT named_as FROM moderators WHERE room_pk = ?
-UNION SELECT named_as FROM global_moderators ORDER BY 1"""
+_ROOM_MODERATORS = Statement("""
+SELECT named_as FROM moderators WHERE room_pk = :room_pk
+UNION SELECT named_as FROM global_moderators ORDER BY 1""")
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,7 +86,7 @@ def moderator_flags(tx: Tx, room: Room, root: str) -> ModeratorFlags:
 
 # The 15 id a moderator has signed with, if any (the first by sort order, as the listing shows
 # one; ids are lowercase hex); global grants first, then the room's, which override them.
-_LIST_MODERATORS = """
+_LIST_MODERATORS = Statement("""
 SELECT g.session_id, g.named_as, g.admin, g.visible, 1,
        (SELECT u.session_id FROM users u WHERE u.root = g.session_id
         AND u.session_id >= '15' AND u.session_id < '16' ORDER BY u.session_id LIMIT 1)
@@ -94,8 +95,8 @@ UNION ALL
 SELECT m.session_id, m.named_as, m.admin, m.visible, 0,
        (SELECT u.session_id FROM users u WHERE u.root = m.session_id
         AND u.session_id >= '15' AND u.session_id < '16' ORDER BY u.session_id LIMIT 1)
-FROM moderators m WHERE m.room_pk = ?
-ORDER BY 5 DESC"""
+FROM moderators m WHERE m.room_pk = :room_pk
+ORDER BY 5 DESC""")
 
 
 def list_moderators(tx: Tx | RawTx, room: Room) -> list[ModeratorGrant]:
@@ -275,7 +276,7 @@ def lift_expired_bans(tx: Tx, now: float) -> int:
     return int(result.rowcount or 0) + int(lifted.rowcount or 0)
 
 
-_IS_GLOBALLY_BANNED = "SELECT 1 FROM global_bans WHERE session_id = ?"
+_IS_GLOBALLY_BANNED = Statement("SELECT 1 FROM global_bans WHERE session_id = :root")
 
 
 def is_globally_banned(tx: Tx | RawTx, root: str) -> bool:

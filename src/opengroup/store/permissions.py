@@ -9,11 +9,12 @@ from sqlalchemy import delete, select
 from .database import RawTx, Tx, as_raw, dialect_insert
 from .rooms import Room
 from .schema import permission_overrides
+from .statements import Statement
 
 PERMISSIONS = ("read", "accessible", "write", "upload")
-_ONE = """
+_ONE = Statement("""
 SELECT read, accessible, write, upload FROM permission_overrides
-WHERE room_pk = ? AND session_id = ?"""
+WHERE room_pk = :room_pk AND session_id = :root""")
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from sqlalchemy import delete, func, select
 
@@ -14,6 +15,15 @@ from .database import RawTx, Tx, dialect_insert
 from .file_lifetimes import keep_files_of_pinned, release_files_of_unpinned
 from .rooms import Room, bump_info_updates
 from .schema import pinned_messages
+from .statements import IN_LISTS_KEPT, Statement, in_list
+
+_PINS = Statement(
+    "SELECT message_id, pinned_at, pinned_by FROM pinned_messages WHERE room_pk = :room_pk "
+    "ORDER BY pinned_at, message_id"
+)
+_BUMP_INFO_UPDATES = Statement(
+    "UPDATE rooms SET info_updates = info_updates + 1 WHERE pk = :room_pk"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,11 +36,7 @@ class Pin:
 def list_pins(tx: Tx | RawTx, room: Room) -> list[Pin]:
     """Oldest pin first."""
     if isinstance(tx, RawTx):
-        rows = tx.all(
-            "SELECT message_id, pinned_at, pinned_by FROM pinned_messages WHERE room_pk = ? "
-            "ORDER BY pinned_at, message_id",
-            (room.pk,),
-        )
+        rows = tx.all(_PINS, (room.pk,))
     else:
         rows = list(
             tx.execute(
@@ -91,9 +97,18 @@ def remove_pins_of_deleted(rtx: RawTx, room: Room, message_ids: Sequence[int]) -
     """A deleted message is unpinned (its files expire with it: no release here)."""
     if not message_ids:
         return
-    marks = ", ".join("?" * len(message_ids))
-    where = f"WHERE room_pk = ? AND message_id IN ({marks})"
-    found = rtx.one(f"SELECT count(*) FROM pinned_messages {where}", (room.pk, *message_ids))
+    count_them, delete_them = _pins_of(len(message_ids))
+    found = rtx.one(count_them, (room.pk, *message_ids))
     if found and int(found[0]):
-        rtx.run(f"DELETE FROM pinned_messages {where}", (room.pk, *message_ids))
-        rtx.run("UPDATE rooms SET info_updates = info_updates + 1 WHERE pk = ?", (room.pk,))
+        rtx.run(delete_them, (room.pk, *message_ids))
+        rtx.run(_BUMP_INFO_UPDATES, (room.pk,))
+
+
+@lru_cache(maxsize=IN_LISTS_KEPT)
+def _pins_of(count: int) -> tuple[Statement, Statement]:
+    """Count, and delete, the pins of `count` messages."""
+    where = f"WHERE room_pk = :room_pk AND message_id IN ({in_list('id', count)})"
+    return (
+        Statement(f"SELECT count(*) FROM pinned_messages {where}"),
+        Statement(f"DELETE FROM pinned_messages {where}"),
+    )

@@ -5,25 +5,48 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from .counters import lock_room, take_seqnos
 from .database import RawTx, Tx, as_raw
 from .rooms import Room
+from .statements import IN_LISTS_KEPT, Statement, in_list
 
-_LIVE = "SELECT 1 FROM messages WHERE room_pk = ? AND server_id = ? AND deleted = ?"
-_ADD = """
+_LIVE = Statement(
+    "SELECT 1 FROM messages WHERE room_pk = :room_pk AND server_id = :message_id "
+    "AND deleted = :deleted"
+)
+_ADD = Statement("""
 INSERT INTO reactions (room_pk, message_id, reaction, session_id, seqno, at)
-VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"""
-_HAS = """
-SELECT 1 FROM reactions WHERE room_pk = ? AND message_id = ? AND reaction = ? AND session_id = ?"""
-_REMOVE = """
-DELETE FROM reactions WHERE room_pk = ? AND message_id = ? AND reaction = ? AND session_id = ?"""
-_MARK = """
-UPDATE messages SET seqno_reactions = ?, seqno = ? WHERE room_pk = ? AND server_id = ?"""
-_ROOM_SEQNO = "SELECT seqno FROM rooms WHERE pk = ?"
+VALUES (:room_pk, :message_id, :reaction, :session_id, :seqno, :at) ON CONFLICT DO NOTHING""")
+# One person's reaction.
+_ONE = """room_pk = :room_pk AND message_id = :message_id AND reaction = :reaction
+AND session_id = :session_id"""
+_HAS = Statement(f"SELECT 1 FROM reactions WHERE {_ONE}")
+_REMOVE = Statement(f"DELETE FROM reactions WHERE {_ONE}")
+# The change's seqno is the message's seqno_reactions and seqno.
+_MARK = Statement("""
+UPDATE messages SET seqno_reactions = :seqno, seqno = :seqno
+WHERE room_pk = :room_pk AND server_id = :message_id""")
+_ROOM_SEQNO = Statement("SELECT seqno FROM rooms WHERE pk = :room_pk")
 _REACTORS = """
-SELECT session_id, at FROM reactions WHERE room_pk = ? AND message_id = ? AND reaction = ?
-ORDER BY seqno"""
+SELECT session_id, at FROM reactions
+WHERE room_pk = :room_pk AND message_id = :message_id AND reaction = :reaction ORDER BY seqno"""
+_ALL_REACTORS = Statement(_REACTORS)
+_FIRST_REACTORS = Statement(_REACTORS + " LIMIT :limit")
+# Every reaction on a message, or every one of them of one emoji (`clear`).
+_EVERY = "room_pk = :room_pk AND message_id = :message_id"
+_EVERY_OF = _EVERY + " AND reaction = :reaction"
+_CLEAR = {
+    False: (
+        Statement(f"SELECT count(*) FROM reactions WHERE {_EVERY}"),
+        Statement(f"DELETE FROM reactions WHERE {_EVERY}"),
+    ),
+    True: (
+        Statement(f"SELECT count(*) FROM reactions WHERE {_EVERY_OF}"),
+        Statement(f"DELETE FROM reactions WHERE {_EVERY_OF}"),
+    ),
+}
 
 
 @dataclass(slots=True)
@@ -44,7 +67,7 @@ def room_seqno(tx: Tx | RawTx, room: Room) -> int:
 
 
 def _mark(rtx: RawTx, room: Room, message_id: int, seqno: int) -> None:
-    rtx.run(_MARK, (seqno, seqno, room.pk, message_id))
+    rtx.run(_MARK, (seqno, room.pk, message_id))
 
 
 def add(
@@ -77,17 +100,14 @@ def clear(tx: Tx | RawTx, room: Room, message_id: int, reaction: str | None) -> 
     the last becoming the message's seqno_reactions. How many were removed."""
     rtx = as_raw(tx)
     lock_room(rtx, room)
-    where = "room_pk = ? AND message_id = ?"
-    params: list[object] = [room.pk, message_id]
-    if reaction is not None:
-        where += " AND reaction = ?"
-        params.append(reaction)
-    count_row = rtx.one(f"SELECT count(*) FROM reactions WHERE {where}", params)
+    count_them, delete_them = _CLEAR[reaction is not None]
+    params = (room.pk, message_id) if reaction is None else (room.pk, message_id, reaction)
+    count_row = rtx.one(count_them, params)
     count = int(count_row[0]) if count_row else 0
     if count == 0:
         return 0
     seqnos = take_seqnos(rtx, room, count)
-    rtx.run(f"DELETE FROM reactions WHERE {where}", params)
+    rtx.run(delete_them, params)
     _mark(rtx, room, message_id, seqnos[-1])
     return count
 
@@ -97,28 +117,36 @@ def for_messages(tx: Tx | RawTx, room: Room, message_ids: Sequence[int]) -> list
     ids = sorted(set(message_ids))
     if not ids:
         return []
-    marks = ", ".join("?" * len(ids))
-    rows = as_raw(tx).all(
-        "SELECT message_id, reaction, session_id, seqno FROM reactions "
-        f"WHERE room_pk = ? AND message_id IN ({marks}) ORDER BY seqno",
-        (room.pk, *ids),
-    )
+    rows = as_raw(tx).all(_of_messages(len(ids)), (room.pk, *ids))
     return [Reaction(int(r[0]), r[1], r[2], int(r[3])) for r in rows]
 
 
 def reactors(
     tx: Tx | RawTx, room: Room, message_id: int, reaction: str, limit: int | None
 ) -> list[tuple[str, float]]:
-    sql = _REACTORS + (f" LIMIT {int(limit)}" if limit else "")
-    rows = as_raw(tx).all(sql, (room.pk, message_id, reaction))
+    if limit:
+        rows = as_raw(tx).all(_FIRST_REACTORS, (room.pk, message_id, reaction, limit))
+    else:
+        rows = as_raw(tx).all(_ALL_REACTORS, (room.pk, message_id, reaction))
     return [(r[0], float(r[1])) for r in rows]
 
 
 def delete_for_messages(rtx: RawTx, room: Room, message_ids: Sequence[int]) -> None:
     """A deleted message loses its reactions (its deletion seqno covers the change)."""
     if message_ids:
-        marks = ", ".join("?" * len(message_ids))
-        rtx.run(
-            f"DELETE FROM reactions WHERE room_pk = ? AND message_id IN ({marks})",
-            (room.pk, *message_ids),
-        )
+        rtx.run(_delete_of_messages(len(message_ids)), (room.pk, *message_ids))
+
+
+@lru_cache(maxsize=IN_LISTS_KEPT)
+def _of_messages(count: int) -> Statement:
+    return Statement(
+        "SELECT message_id, reaction, session_id, seqno FROM reactions "
+        f"WHERE room_pk = :room_pk AND message_id IN ({in_list('id', count)}) ORDER BY seqno"
+    )
+
+
+@lru_cache(maxsize=IN_LISTS_KEPT)
+def _delete_of_messages(count: int) -> Statement:
+    return Statement(
+        f"DELETE FROM reactions WHERE room_pk = :room_pk AND message_id IN ({in_list('id', count)})"
+    )

@@ -9,6 +9,7 @@ from sqlalchemy import delete
 
 from .database import RawTx, Tx, as_raw
 from .schema import nonces
+from .statements import Statement
 
 
 @dataclass(slots=True)
@@ -19,34 +20,35 @@ class User:
     last_active: float
 
 
-_UPSERT_USER = """
-INSERT INTO users (session_id, root, created, last_active) VALUES (?, ?, ?, ?)
-ON CONFLICT (session_id) DO UPDATE SET last_active = excluded.last_active"""
+_UPSERT_USER = Statement("""
+INSERT INTO users (session_id, root, created, last_active) VALUES (:session_id, :root, :now, :now)
+ON CONFLICT (session_id) DO UPDATE SET last_active = excluded.last_active""")
 # ON CONFLICT DO NOTHING on the primary key: of two transactions inserting one nonce at once,
 # the second waits for the first (PostgreSQL: on its unique index entry; SQLite: for the
 # write lock) and then inserts nothing. RETURNING tells which one inserted.
-_RECORD_NONCE = """
-INSERT INTO nonces (key, nonce, expires_at) VALUES (?, ?, ?)
-ON CONFLICT (key, nonce) DO NOTHING RETURNING 1"""
+_RECORD_NONCE = Statement("""
+INSERT INTO nonces (key, nonce, expires_at) VALUES (:key, :nonce, :expires_at)
+ON CONFLICT (key, nonce) DO NOTHING RETURNING 1""")
+_USER = Statement(
+    "SELECT session_id, root, created, last_active FROM users WHERE session_id = :session_id"
+)
+_IDS_OF_ROOT = Statement("SELECT session_id FROM users WHERE root = :root ORDER BY 1")
 
 
 def upsert_user_seen(tx: Tx | RawTx, session_id: str, root: str, now: float) -> None:
     """Create the user if new (with its root, computed once by the caller), and set
     last_active to `now`."""
-    as_raw(tx).run(_UPSERT_USER, (session_id, root, now, now))
+    as_raw(tx).run(_UPSERT_USER, (session_id, root, now))
 
 
 def get_user(tx: Tx | RawTx, session_id: str) -> User | None:
-    row = as_raw(tx).one(
-        "SELECT session_id, root, created, last_active FROM users WHERE session_id = ?",
-        (session_id,),
-    )
+    row = as_raw(tx).one(_USER, (session_id,))
     return None if row is None else User(row[0], row[1], float(row[2]), float(row[3]))
 
 
 def ids_of_root(tx: Tx | RawTx, root: str) -> list[str]:
     """The ids (05 and 15) that the person with this root has signed with, sorted."""
-    rows = as_raw(tx).all("SELECT session_id FROM users WHERE root = ? ORDER BY 1", (root,))
+    rows = as_raw(tx).all(_IDS_OF_ROOT, (root,))
     return [row[0] for row in rows]
 
 
@@ -62,9 +64,10 @@ def prune_nonces(tx: Tx, now: float) -> int:
     return int(tx.execute(delete(nonces).where(nonces.c.expires_at <= now)).rowcount or 0)
 
 
-_ENSURE_USER = """
-INSERT INTO users (session_id, root, created, last_active) VALUES (?, ?, ?, ?)
-ON CONFLICT (session_id) DO NOTHING"""
+_ENSURE_USER = Statement("""
+INSERT INTO users (session_id, root, created, last_active)
+VALUES (:session_id, :root, :created, :last_active)
+ON CONFLICT (session_id) DO NOTHING""")
 
 
 def ensure_user(tx: Tx | RawTx, session_id: str, root: str, now: float) -> None:
