@@ -152,7 +152,8 @@ def allows(
     moderator: bool,
 ) -> bool:
     """effective_permissions for one permission of a signed-in, unbanned user, without
-    building records (the legacy API asks this for every room of every poll)."""
+    building records (the legacy API asks this for every room of every poll). The flags are
+    read by truth: the store may give 0/1."""
     if moderator:
         return True
     index = PERMISSION_INDEX[need]
@@ -160,7 +161,7 @@ def allows(
     allowed = defaults[index] if granted is None else granted
     if need == "upload" and allowed:
         return allows("write", defaults, override, moderator=False)
-    return allowed
+    return bool(allowed)
 
 
 def require_permission(

@@ -27,7 +27,8 @@ class RoomAccess:
     moderator: bool
     moderators: list[str] | None  # the room's and global ones, sorted (rooms_access only)
     # The room's default read, accessible, write, upload, then the token user's overrides of
-    # them (None: the default holds).
+    # them (None: the default holds), as the driver gives them (0/1 from SQLite): read them
+    # by truth. Converting eight values per room was a tenth of a compact_poll's own work.
     defaults: tuple[bool, bool, bool, bool]
     override: tuple[bool | None, bool | None, bool | None, bool | None]
 
@@ -41,24 +42,25 @@ SELECT r.pk, r.id, r.name, r.image_id, r.message_seq, r.deletion_seq,
        po.read, po.accessible, po.write, po.upload"""
 _OVERRIDES_JOIN = """
 LEFT JOIN permission_overrides po ON po.room_pk = r.pk AND po.session_id = t.session_id"""
-_ROOM_ACCESS_SQL = Statement(f"""{_ACCESS_COLUMNS},
+_IS_MODERATOR = """
        EXISTS (SELECT 1 FROM moderators m WHERE m.room_pk = r.pk AND m.session_id = t.session_id)
-       OR EXISTS (SELECT 1 FROM global_moderators g WHERE g.session_id = t.session_id)
+       OR EXISTS (SELECT 1 FROM global_moderators g WHERE g.session_id = t.session_id)"""
+_ROOM_ACCESS_SQL = Statement(f"""{_ACCESS_COLUMNS},{_IS_MODERATOR}
 FROM rooms r LEFT JOIN tokens t ON t.token_hash = :token_hash AND t.room_pk = r.pk{_OVERRIDES_JOIN}
 WHERE r.id = :room_id
 """)
 # compact_poll asks about all its rooms in one statement: the rooms and tokens as a VALUES
 # list, joined as above, plus each room's moderators (every result lists them; one column
-# instead of one query per room), which also tell whether the token's user is one. Session ids
-# are hex, so no comma occurs inside one. UNION ALL (deduplicated in Python) spares SQLite a
-# temporary b-tree per room: ~10% of a poll's dispatch. PostgreSQL needs the types of VALUES
-# parameters spelled out.
+# instead of one query per room), listed by the id each grant was made with (a root computed
+# from a 15 id is never shown). Session ids are hex, so no comma occurs inside one. UNION ALL
+# (deduplicated in Python) spares SQLite a temporary b-tree per room: ~10% of a poll's
+# dispatch. PostgreSQL needs the types of VALUES parameters spelled out.
 _ROOMS_ACCESS_SQL = f"""
 WITH asked(n, room_id, token_hash) AS (VALUES {{rows}})
-{_ACCESS_COLUMNS},
-       (SELECT {{aggregate}}(session_id || '=' || named_as, ',') FROM (
-          SELECT session_id, named_as FROM moderators WHERE room_pk = r.pk
-          UNION ALL SELECT session_id, named_as FROM global_moderators) all_moderators),
+{_ACCESS_COLUMNS},{_IS_MODERATOR},
+       (SELECT {{aggregate}}(named_as, ',') FROM (
+          SELECT named_as FROM moderators WHERE room_pk = r.pk
+          UNION ALL SELECT named_as FROM global_moderators) all_moderators),
        a.n
 FROM asked a JOIN rooms r ON r.id = a.room_id
 LEFT JOIN tokens t ON t.token_hash = a.token_hash AND t.room_pk = r.pk{_OVERRIDES_JOIN}
@@ -100,11 +102,8 @@ def rooms_access(rtx: RawTx, asked: Sequence[tuple[str, bytes | None]]) -> list[
         params += (n, room_id, _blob(token_hash))
     found: list[RoomAccess | None] = [None] * len(asked)
     for row in rtx.all(rooms_access_statement(len(asked)), params):
-        pairs = [pair.partition("=") for pair in row[19].split(",")] if row[19] else []
-        roots = {root for root, _, _ in pairs}
-        # Listed by the id of the grant: a root computed from a 15 id is never shown.
-        moderators = sorted({named for _, _, named in pairs})
-        found[row[20]] = _access_of(row, row[6] in roots, moderators=moderators)
+        moderators = sorted(set(row[20].split(","))) if row[20] else []
+        found[row[21]] = _access_of(row, bool(row[19]), moderators=moderators)
     return found
 
 
@@ -127,13 +126,9 @@ def _access_of(row: Row, moderator: bool, moderators: list[str] | None) -> RoomA
         banned=bool(row[10]),
         moderator=moderator,
         moderators=moderators,
-        defaults=(bool(row[11]), bool(row[12]), bool(row[13]), bool(row[14])),
-        override=(_flag(row[15]), _flag(row[16]), _flag(row[17]), _flag(row[18])),
+        defaults=row[11:15],
+        override=row[15:19],
     )
-
-
-def _flag(value: object) -> bool | None:
-    return None if value is None else bool(value)
 
 
 # The modern API's room access (SOGS-API.md 3.7): the room with its counters and settings,
@@ -182,3 +177,7 @@ def modern_room_access(rtx: RawTx, room_id: str, root: str | None) -> ModernRoom
     )
     override = (_flag(row[15]), _flag(row[16]), _flag(row[17]), _flag(row[18]))
     return ModernRoomAccess(info, row[12] or 0, row[13] or 0, bool(row[14]), override)
+
+
+def _flag(value: object) -> bool | None:
+    return None if value is None else bool(value)
