@@ -7,6 +7,7 @@ import re
 import pytest
 
 from opengroup.api.legacy.routes import LEGACY, ROUTES
+from opengroup.api.sogs.routes import SOGS
 from tests.support.spec import spec_file
 
 PROTOCOL = spec_file("PROTOCOL.md")
@@ -55,8 +56,22 @@ def test_unknown_endpoints_do_not_match(method: str, path: str) -> None:
 def test_a_busy_store_answers_503_with_retry_after() -> None:
     """Issue 11: a bounded wait for the writers' lock ends in a 503 the client may retry."""
     from opengroup.api.request import ApiResponse
-    from opengroup.api.sogs.routes import SOGS
-
     assert ApiResponse(503, {"error": "busy"}).extra_headers() == {"retry-after": "1"}
     assert ApiResponse(404, {"error": "no"}).extra_headers() == {}
     assert SOGS.failure(503, "busy").extra_headers() == {"retry-after": "1"}
+
+
+def _example_path(pattern: str) -> str:
+    """A concrete path for a route pattern: each parameter a plain value, a rest two segments."""
+    return re.sub(r"\{\w+:path\}", "a/b", re.sub(r"\{\w+\}", "x1", pattern))
+
+
+def test_candidates_hold_the_route_that_matches_every_path_of_both_apis() -> None:
+    """The pipeline decides where a /batch runs from Router.candidates (no full match per
+    item): they must include the route `match` finds, for every route of both tables."""
+    for router in (LEGACY, SOGS):
+        for route in router.routes:
+            path = _example_path(route.pattern)
+            found = router.match(route.method, path)
+            assert found is not None, (route.method, path)
+            assert found.route in router.candidates(route.method, path), (route.method, path)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Generic, Protocol, TypeVar
 from urllib.parse import unquote
 
@@ -51,14 +51,21 @@ class Route:
     heavy: bool = False
     # Writes to the database (may wait for the writers' lock): never on the event loop.
     writes: bool = False
+    # Worked out once from `pattern` (a modern poll matches ~15 paths).
+    segments: tuple[str, ...] = field(init=False, repr=False, compare=False)
+    takes_rest: bool = field(init=False, repr=False, compare=False)
+    # Per segment: (literal it must equal, or None; name it captures, or None).
+    _plan: tuple[tuple[str | None, str | None], ...] = field(init=False, repr=False, compare=False)
 
-    @property
-    def segments(self) -> tuple[str, ...]:
-        return tuple(self.pattern.split("/"))
-
-    @property
-    def takes_rest(self) -> bool:
-        return self.pattern.endswith(":path}")
+    def __post_init__(self) -> None:
+        segments = tuple(self.pattern.split("/"))
+        object.__setattr__(self, "segments", segments)
+        object.__setattr__(self, "takes_rest", self.pattern.endswith(":path}"))
+        plan = [
+            (None, segment[1:-1]) if segment.startswith("{") else (segment, None)
+            for segment in segments
+        ]
+        object.__setattr__(self, "_plan", tuple(plan))
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +109,19 @@ class Router(Generic[R]):
         for route in routes:
             self._index.setdefault(_key(route), []).append(route)
         self._rest_lengths = sorted({len(r.segments) for r in routes if r.takes_rest})
+
+    def candidates(self, method: str, path: str) -> list[Route]:
+        """Every route `match` would try for this path (found by the index alone, no
+        parameter read): a superset of the one that matches, if any."""
+        segments = path.split("/")
+        first = segments[0]
+        third = segments[2] if len(segments) > 2 else ANY
+        count = len(segments)
+        keys = [(method, count, first, third), (method, count, first, ANY)]
+        for length in self._rest_lengths:
+            if count >= length:
+                keys += [(method, -length, first, third), (method, -length, first, ANY)]
+        return [route for key in keys for route in self._index.get(key, ())]
 
     def match(self, method: str, path: str) -> Match | None:
         """`path` without leading slash or query; segments are percent-decoded once."""
@@ -169,14 +189,14 @@ class Router(Generic[R]):
 
 def _match_segments(route: Route, segments: list[str]) -> Match | None:
     params: dict[str, str] = {}
-    expected_segments = route.segments
-    for index, expected in enumerate(expected_segments):
-        if expected.endswith(":path}"):
-            params[expected[1:-6]] = unquote("/".join(segments[index:]))
+    for index, (literal, name) in enumerate(route._plan):
+        if literal is not None:
+            if segments[index] != literal:
+                return None
+        elif name is not None and name.endswith(":path"):
+            params[name[:-5]] = unquote("/".join(segments[index:]))
             return Match(route, params)
-        actual = segments[index]
-        if expected.startswith("{"):
-            params[expected[1:-1]] = unquote(actual)
-        elif expected != actual:
-            return None
+        elif name is not None:
+            segment = segments[index]
+            params[name] = unquote(segment) if "%" in segment else segment
     return Match(route, params)

@@ -209,15 +209,13 @@ def _on_loop_without_waiting(ctx: ServerContext, found: Match, request: ApiReque
         if not isinstance(item, dict):
             return False
         method, path = item.get("method"), item.get("path")
-        if not isinstance(path, str) or path[:1] != "/":
+        if not isinstance(path, str) or path[:1] != "/" or not isinstance(method, str):
             return False
-        if method == "GET" and _GETS_ONLY_READ:
-            continue  # every GET route reads only: no need to find which one
-        if not isinstance(method, str):
-            return False
-        sub = sogs.match(method, path[1:].partition("?")[0])
-        if sub is None or sub.route.writes or sub.route.heavy or sub.route.pattern in _BATCHES:
-            return False
+        # Every route the item could reach reads only (its handler then matches it once;
+        # an item that reaches none is a 404, answered on the loop as cheaply).
+        for route in sogs.candidates(method, path[1:].partition("?")[0]):
+            if route.writes or route.heavy or route.pattern in _BATCHES:
+                return False
     return True
 
 
@@ -231,11 +229,6 @@ _ONE_WRITE_ROUTES = frozenset(
         ("PUT", "room/{room}/message/{id}"),
         ("DELETE", "room/{room}/message/{id}"),
     }
-)
-# True while no GET route of the modern API writes or moves megabytes (checked at import, so
-# a route added later that does turns the shortcut off by itself).
-_GETS_ONLY_READ = all(
-    not (route.writes or route.heavy) for route in ROUTERS["sogs"].routes if route.method == "GET"
 )
 # Desktop's poll of a server of 30 rooms; a bigger batch of reads runs in a thread.
 _MAX_INLINE_ITEMS = 64
