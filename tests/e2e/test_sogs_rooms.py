@@ -219,3 +219,24 @@ def test_a_room_image_must_be_an_image(sogs: SogsClient, server: Server) -> None
     after = sogs.get(f"/room/{room}", user=admin).json
     assert after.get("image_id") == before.get("image_id")
     assert after["info_updates"] == before["info_updates"]
+
+
+def test_pollinfo_0_shows_moderators_and_pins_changed_by_another_process(
+    sogs: SogsClient, server: Server
+) -> None:
+    """Desktop polls pollInfo/0, so every poll carries the room's details, which the server
+    keeps per info_updates: a moderator granted by another process (the CLI) moves the
+    room's info_updates and shows in the next poll, and so does its removal."""
+    room = server.new_room("Kept details")
+    member = BlindedUser.generate()
+    before = poll(sogs, room, member, 0)["details"]
+    poll(sogs, room, member, 0)  # read again at the same info_updates: from what was kept
+    moderator = SessionKeys.generate()
+    server.cli("moderators", "add", moderator.session_id, room)
+    after = poll(sogs, room, member, 0)["details"]
+    assert after["info_updates"] > before["info_updates"]
+    assert moderator.session_id in after["moderators"]
+    assert moderator.session_id not in before["moderators"]
+    server.cli("moderators", "remove", moderator.session_id, room)
+    removed = poll(sogs, room, member, 0)["details"]
+    assert moderator.session_id not in removed["moderators"]

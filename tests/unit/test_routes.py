@@ -56,6 +56,7 @@ def test_unknown_endpoints_do_not_match(method: str, path: str) -> None:
 def test_a_busy_store_answers_503_with_retry_after() -> None:
     """Issue 11: a bounded wait for the writers' lock ends in a 503 the client may retry."""
     from opengroup.api.request import ApiResponse
+
     assert ApiResponse(503, {"error": "busy"}).extra_headers() == {"retry-after": "1"}
     assert ApiResponse(404, {"error": "no"}).extra_headers() == {}
     assert SOGS.failure(503, "busy").extra_headers() == {"retry-after": "1"}

@@ -68,14 +68,34 @@ class RoomDetails:
     pins: list[Pin] = field(default_factory=list)  # oldest pin first
 
 
+# Desktop polls pollInfo/0 (SOGS-API.md 7.2), so every poll asks every room's details. Its
+# moderators and pins change only with its info_updates (every grant, removal, pin and unpin
+# moves it, in any process), so what was read at one info_updates holds until it moves. Kept
+# per process and room; the room's id and creation time in the key keep a room made again
+# under a freed pk from finding its predecessor's.
+_details_by_room: weakref.WeakKeyDictionary[
+    object, dict[int, tuple[tuple[str, float, int], list[ModeratorGrant], list[Pin]]]
+] = weakref.WeakKeyDictionary()
+
+
 def _details(
     ctx: ServerContext, tx: Tx | RawTx, view: RoomView, *, cached: bool = False
 ) -> RoomDetails:
-    room = view.info.room
+    """`cached`: moderators and pins read at the room's current info_updates will do."""
+    info = view.info
+    room = info.room
     active = _active_users(ctx, tx, room, cached=cached)
-    details = RoomDetails(view, active, moderation_store.list_moderators(tx, room))
-    details.pins = pin_store.list_pins(tx, room)
-    return details
+    kept = _details_by_room.get(ctx.db)
+    if kept is None:
+        kept = _details_by_room.setdefault(ctx.db, {})
+    key = (room.id, info.created, info.info_updates)
+    found = kept.get(room.pk)
+    if cached and found is not None and found[0] == key:
+        return RoomDetails(view, active, found[1], found[2])
+    moderators = moderation_store.list_moderators(tx, room)
+    pins = pin_store.list_pins(tx, room)
+    kept[room.pk] = (key, moderators, pins)
+    return RoomDetails(view, active, moderators, pins)
 
 
 def room(ctx: ServerContext, token: str, user: SignedUser | None) -> RoomDetails:
