@@ -21,33 +21,28 @@ class HeadTimeoutProtocol(HttpToolsProtocol):
     the connection opened, or after its first byte once the previous response went out.
 
     One timer per connection, not one per request: a request only writes down its deadline
-    (a timer made and cancelled for every request cost ~2 µs of a ~150 µs poll). The timer
-    wakes at the deadline, or every `head_timeout` seconds while no head is under way."""
+    when its first byte is parsed (a timer made and cancelled for every request cost ~2 µs of
+    a ~150 µs poll). The timer wakes at the deadline, or every `head_timeout` seconds while no
+    head is under way."""
 
     head_timeout: float = 10.0
 
     _head_timer: asyncio.TimerHandle | None = None
-    _head_deadline: float | None = None  # of the head under way; None between requests
-    _awaiting_head: bool = True
+    _head_deadline: float | None = None  # of the head under way; None once it is complete
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         self._head_deadline = self.loop.time() + self.head_timeout
         self._head_timer = self.loop.call_at(self._head_deadline, self._check_head)
 
-    def data_received(self, data: bytes) -> None:
-        if self._head_deadline is None and self._awaiting_head:
+    def on_message_begin(self) -> None:
+        if self._head_deadline is None:
             self._head_deadline = self.loop.time() + self.head_timeout
-        super().data_received(data)
+        super().on_message_begin()
 
     def on_headers_complete(self) -> None:
-        self._awaiting_head = False
         self._head_deadline = None
         super().on_headers_complete()
-
-    def on_response_complete(self) -> None:
-        self._awaiting_head = True  # the keep-alive timeout covers the wait for a first byte
-        super().on_response_complete()
 
     def connection_lost(self, exc: Exception | None) -> None:
         if self._head_timer is not None:
@@ -60,7 +55,7 @@ class HeadTimeoutProtocol(HttpToolsProtocol):
         if self.transport.is_closing():
             return
         now, deadline = self.loop.time(), self._head_deadline
-        if deadline is not None and self._awaiting_head and now >= deadline:
+        if deadline is not None and now >= deadline:
             log.debug("closed a connection whose request head took over %gs", self.head_timeout)
             self.transport.close()
             return
