@@ -125,7 +125,6 @@ def main() -> None:
             profiler.enable()
             _time(cases[args.profile], args.seconds)
             profiler.disable()
-            profiler.dump_stats('/tmp/micro.prof')
             pstats.Stats(profiler).sort_stats("tottime").print_stats(30) if not __import__(
                 "os"
             ).environ.get("MICRO_CUM") else pstats.Stats(profiler).sort_stats(

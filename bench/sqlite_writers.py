@@ -44,7 +44,9 @@ def write_posts(url: str, count: int, results: Any) -> None:
             access = room_access(tx, room_id, token_hash)
             assert access is not None
             now_ms = int(time.time() * 1000)
-            message_store.count_posts_since(tx, access.room, session_id, now_ms - 16_000)
+            message_store.count_person_posts_since(
+                tx, access.room, session_id, session_id, now_ms - 16_000
+            )
             message_store.insert_message(tx, access.room, session_id, now_ms, "x" * 300, "y" * 88)
     results.put((time.process_time() - started) / count)
     db.dispose()

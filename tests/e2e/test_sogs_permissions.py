@@ -133,3 +133,20 @@ def test_a_cli_read_only_override_ends_at_its_time(
     while post_code(sogs, room, user) == 403:
         assert time.time() < deadline, "the override did not end"
         time.sleep(1)
+
+
+def test_the_post_rate_limit_counts_a_person_through_both_apis(
+    server: Server, sogs: SogsClient, room: str
+) -> None:
+    """One limit per person and room (README, blinding): posts made with the 15 id count
+    against the same person's legacy posts with its 05 id, and the other way round."""
+    user, other = BlindedUser.generate(), BlindedUser.generate()
+    legacy = legacy_member(server, room, user)
+    for _ in range(5):  # the server's rate_limit_posts
+        assert post_code(sogs, room, user) == 201
+    assert status(legacy.try_post_message(os.urandom(10))) == 429
+
+    legacy_other = legacy_member(server, room, other)
+    for _ in range(5):
+        assert status(legacy_other.try_post_message(os.urandom(10))) == 200
+    assert post_code(sogs, room, other) == 429

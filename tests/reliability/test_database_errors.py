@@ -168,7 +168,7 @@ def test_a_postgresql_deadlock_between_two_posts_is_retried_and_both_land(
     both_hold_their_room = threading.Barrier(2, timeout=30)
     hooked = {"calls": 0}
     hook_lock = threading.Lock()
-    original = message_store.count_posts_since
+    original = message_store.count_person_posts_since
 
     def count_then_lock_the_other_room(tx: RawTx, room: room_store.Room, *args: Any) -> int:
         counted = original(tx, room, *args)  # holds this room's row lock until commit
@@ -180,7 +180,7 @@ def test_a_postgresql_deadlock_between_two_posts_is_retried_and_both_land(
             tx.run(_LOCK_BY_ID, (other_room[room.id],))
         return counted
 
-    monkeypatch.setattr(message_store, "count_posts_since", count_then_lock_the_other_room)
+    monkeypatch.setattr(message_store, "count_person_posts_since", count_then_lock_the_other_room)
     answers = send_all(
         server,
         post_request(alice, alice_token, "main", b"alice in main"),

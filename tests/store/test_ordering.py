@@ -142,7 +142,7 @@ def test_rate_limit_count_sees_a_racing_post(db_url: str) -> None:
 
     def first_post_only(_: int) -> None:
         with db.write() as tx:
-            earlier = message_store.count_posts_since(tx, room, USER, 0)
+            earlier = message_store.count_person_posts_since(tx, room, USER, USER, 0)
             time.sleep(0.02)
             if earlier == 0:
                 message_store.insert_message(tx, room, USER, 1, "ZGF0YQ==", "c2ln")

@@ -29,7 +29,7 @@ HOT_QUERIES = {
     "newest messages": (message_store._MESSAGES_NEWEST, (1, False, 256)),
     "deletions after a cursor": (message_store._DELETIONS_AFTER, (1, 10, 256)),
     "newest deletions": (message_store._DELETIONS_NEWEST, (1, 256)),
-    "posts for the rate limit": (message_store._COUNT_POSTS, (1, USER, 0)),
+    "posts for the rate limit": (message_store._COUNT_PERSON_POSTS, (1, 0, USER, USER)),
     "moderators": (moderation_store._ROOM_MODERATORS, (1,)),
     "rows since a seqno": (message_rows._SINCE_DATA, (1, 10, False, 256)),
     "rows since a seqno, reactions too": (message_rows._SINCE_ALL, (1, 10, False, 256)),
@@ -87,7 +87,7 @@ def test_hot_queries_search_an_index(small: sqlite3.Connection, name: str) -> No
         if step.startswith("SCAN")
         and "INDEX" not in step
         and step not in WHOLE_LISTS
-        and not step.endswith("CONSTANT ROWS")
+        and "CONSTANT ROW" not in step  # a VALUES list, or a SELECT of a parameter
     ]
     assert not full_scans, plan
     assert any(step.startswith("SEARCH") for step in plan), plan

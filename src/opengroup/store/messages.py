@@ -58,9 +58,6 @@ SELECT id, message_id FROM deletions WHERE room_pk = :room_pk AND id > :after
 ORDER BY id LIMIT :limit""")
 _DELETIONS_NEWEST = Statement("""
 SELECT id, message_id FROM deletions WHERE room_pk = :room_pk ORDER BY id DESC LIMIT :limit""")
-_COUNT_POSTS = Statement("""
-SELECT count(*) FROM messages
-WHERE room_pk = :room_pk AND session_id = :session_id AND timestamp > :since""")
 # A new message's seqno is its seqno_data and its seqno_creation too.
 _INSERT_MESSAGE = Statement("""
 INSERT INTO messages (room_pk, server_id, session_id, timestamp, data, signature, deleted,
@@ -148,23 +145,12 @@ def count_person_posts_since(
     tx: Tx | RawTx, room: Room, session_id: str, root: str, since_ms: int
 ) -> int:
     """Posts since `since_ms` by any id of the person who signs as `session_id` and has the
-    root 05 id `root` (the modern rate limit): one statement, under the room's write lock as
-    `count_posts_since`."""
+    root 05 id `root` (the rate limit of both APIs): one statement, under the room's write
+    lock, held to commit (where the post's own insert happens): two posts of one person
+    racing in different processes cannot both pass the limit on PostgreSQL."""
     rtx = as_raw(tx)
     lock_room(rtx, room)
     row = rtx.one(_COUNT_PERSON_POSTS, (room.pk, since_ms, root, session_id))
-    return int(row[0]) if row else 0
-
-
-def count_posts_since(tx: Tx | RawTx, room: Room, session_id: str, since_ms: int) -> int:
-    """Posts of one user since `since_ms`, counted under the room's write lock.
-
-    The lock (held to commit, where the post's own insert happens) keeps two posts of the same
-    user racing in different processes from both passing the rate limit on PostgreSQL.
-    """
-    rtx = as_raw(tx)
-    lock_room(rtx, room)
-    row = rtx.one(_COUNT_POSTS, (room.pk, session_id, since_ms))
     return int(row[0]) if row else 0
 
 

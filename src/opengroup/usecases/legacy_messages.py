@@ -2,8 +2,8 @@
 
 The same message table as the modern API (usecases/messages.py): a deletion from either side
 goes through `messages.delete_messages`, so its files and pins go with it alike. The rules
-that differ stay as each spec has them: a legacy post is rate-limited by the id it is posted
-with, and a legacy deletion is the sender's own or a moderator's (rules/permissions.py).
+that differ stay as each spec has them: a legacy deletion is the sender's own or a moderator's
+(rules/permissions.py). The post rate limit counts the person, as the modern API does.
 """
 
 from __future__ import annotations
@@ -53,7 +53,10 @@ def post(
             raise BadInput("invalid signature")
         timestamp = int(ctx.clock() * 1000)
         since = timestamp - int(ctx.config.rate_limit_seconds * 1000)
-        ctx.rate_limit.check(message_store.count_posts_since(tx, room, actor.session_id, since))
+        # The person's posts under every id (a 05 id is its own root; its 15 ids are in
+        # `users`), as the modern API counts them: one limit from both doors.
+        sid = actor.session_id
+        ctx.rate_limit.check(message_store.count_person_posts_since(tx, room, sid, sid, since))
         return message_store.insert_message(
             tx, room, actor.session_id, timestamp, data_text, signature_text
         )
