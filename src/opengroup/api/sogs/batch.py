@@ -23,15 +23,16 @@ NESTED = ("batch", "sequence")
 MAX_ITEMS = 503
 
 Dispatch = Callable[[ApiRequest], SogsReply]
+_HEADERS_TYPES = (dict, type(None))  # absent, null or an object
 
 
 def _item_body(item: dict[str, Any]) -> tuple[bytes, str]:
-    given = [key for key in BODY_KEYS if key in item]
     method = item["method"]
     if method in ("GET", "DELETE"):
-        if given:
+        if "json" in item or "b64" in item or "bytes" in item:  # BODY_KEYS, unrolled
             raise BadInput(f"a {method} item carries no body")
         return b"", ""
+    given = [key for key in BODY_KEYS if key in item]
     if len(given) != 1:
         raise BadInput("a POST or PUT item needs exactly one of json, b64, bytes")
     key = given[0]
@@ -51,20 +52,20 @@ def _item_body(item: dict[str, Any]) -> tuple[bytes, str]:
 def parse_item(item: object, parent: ApiRequest) -> ApiRequest:
     if not isinstance(item, dict):
         raise BadInput("every batch item must be an object")
-    method, path, headers = item.get("method"), item.get("path"), item.get("headers", {})
+    method, path, headers = item.get("method"), item.get("path"), item.get("headers")
     if not isinstance(method, str) or method not in METHODS:
         raise BadInput("a batch item's method must be GET, POST, PUT or DELETE")
     if not isinstance(path, str) or not path.startswith("/"):
         raise BadInput("a batch item's path must start with /")
-    if not isinstance(headers, dict | None) or any(
-        not isinstance(value, str) for value in (headers or {}).values()
+    if not isinstance(headers, _HEADERS_TYPES) or (
+        headers and any(not isinstance(value, str) for value in headers.values())
     ):
         raise BadInput("a batch item's headers must be an object of strings")
     body, content_type = _item_body(item)
     route_path, _, query = path[1:].partition("?")
-    if route_path.split("/", 1)[0] in NESTED:
+    if route_path.partition("/")[0] in NESTED:
         raise BadInput("batches do not nest")
-    sub_headers = {str(name).lower(): value for name, value in (headers or {}).items()}
+    sub_headers = {name.lower(): value for name, value in headers.items()} if headers else {}
     if content_type:
         sub_headers.setdefault("content-type", content_type)
     return ApiRequest(
