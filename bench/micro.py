@@ -65,6 +65,13 @@ def main() -> None:
         "--profile", choices=["poll", "post", "onion", "sogs-poll", "sogs-post"], default=None
     )
     parser.add_argument("--only", default="", help="comma-separated cases")
+    parser.add_argument(
+        "--sort", default="tottime", choices=["tottime", "cumtime"], help="with --profile"
+    )
+    parser.add_argument(
+        "--only-functions", default="", help="with --profile: a regex of the functions shown"
+    )
+    parser.add_argument("--save", default="", help="with --profile: write the pstats file here")
     parser.add_argument("--rooms-per-client", type=int, default=5)
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="opengroup-micro-"))
@@ -125,11 +132,10 @@ def main() -> None:
             profiler.enable()
             _time(cases[args.profile], args.seconds)
             profiler.disable()
-            pstats.Stats(profiler).sort_stats("tottime").print_stats(30) if not __import__(
-                "os"
-            ).environ.get("MICRO_CUM") else pstats.Stats(profiler).sort_stats(
-                "cumtime"
-            ).print_stats(__import__("os").environ["MICRO_CUM"], 40)
+            stats = pstats.Stats(profiler).sort_stats(args.sort)
+            if args.save:
+                stats.dump_stats(args.save)
+            stats.print_stats(*([args.only_functions] if args.only_functions else []), 40)
             return
         k = args.rooms_per_client
         labels = {
