@@ -12,7 +12,12 @@ from opengroup.crypto import ServerKeys
 from opengroup.rules.limits import PostRateLimit
 from opengroup.rules.tokens import TokenPolicy
 from opengroup.store import BlobStore, Database
-from opengroup.usecases.token_caches import ActivityBuffer, TokenOwners, TokenUseBuffer
+from opengroup.usecases.token_caches import (
+    ActivityBuffer,
+    RecentSigners,
+    TokenOwners,
+    TokenUseBuffer,
+)
 
 DAY = 86_400.0
 
@@ -30,6 +35,7 @@ class ServerContext:
     token_uses: TokenUseBuffer = field(default_factory=TokenUseBuffer)
     token_owners: TokenOwners = field(default_factory=TokenOwners)
     activity: ActivityBuffer = field(default_factory=ActivityBuffer)
+    recent_signers: RecentSigners = field(default_factory=RecentSigners)
 
     def __post_init__(self) -> None:
         self.token_policy = TokenPolicy(expiry_seconds=self.config.token_expiry_days * DAY)

@@ -69,13 +69,19 @@ def authenticate(
                 raise SogsAuthError(403, BANNED_TEXT) from None
         raise
     # The signature is good (checked outside the writers' lock): the ban (row 10), the nonce
-    # (row 12) and the user record in one write transaction. A banned user's request writes
+    # (row 12) and the user record (at most once a minute per signer and process) in one write
+    # transaction. A banned user's request writes
     # nothing, as if refused before its signature was looked at.
     expires = max(now, credentials.timestamp) + TIMESTAMP_WINDOW + NONCE_MARGIN_SECONDS
+    session_id = credentials.session_id
+    row_due = ctx.recent_signers.row_due(session_id, now)
     with ctx.db.write_raw() as rtx:
         if moderation_store.is_globally_banned(rtx, root):
             raise SogsAuthError(403, BANNED_TEXT)
-        if not user_store.record_nonce(rtx, credentials.session_id, credentials.nonce, expires):
+        if not user_store.record_nonce(rtx, session_id, credentials.nonce, expires):
             raise SogsAuthError(425, NONCE_REUSED_TEXT)
-        user_store.upsert_user_seen(rtx, credentials.session_id, root, now)
-    return SignedUser(credentials.session_id, root)
+        if row_due:
+            user_store.upsert_user_seen(rtx, session_id, root, now)
+    if row_due:
+        ctx.recent_signers.row_written(session_id, now)
+    return SignedUser(session_id, root)

@@ -1,5 +1,5 @@
-"""Per-process memory about auth tokens that saves database work on the hot path; losing it
-costs speed, never correctness."""
+"""Per-process memory about auth tokens and signers that saves database work on the hot path;
+losing it costs speed, never correctness."""
 
 from __future__ import annotations
 
@@ -64,3 +64,26 @@ class ActivityBuffer:
     def take(self) -> list[tuple[int, str]]:
         taken, self._seen = self._seen, set()
         return sorted(taken)
+
+
+class RecentSigners:
+    """Signers of modern requests whose `users` row this process wrote in the last
+    `refresh_seconds`: their next requests leave the row alone (its `last_active` may lag by
+    that much; nothing reads it more finely), so a poll's write transaction is the nonce
+    alone. A signer's first request still creates the row. Bounded: the oldest go first."""
+
+    def __init__(self, refresh_seconds: float = 60.0, limit: int = 100_000) -> None:
+        self._written: dict[str, float] = {}
+        self.refresh_seconds = refresh_seconds
+        self.limit = limit
+
+    def row_due(self, session_id: str, now: float) -> bool:
+        written = self._written.get(session_id)
+        return written is None or now - written >= self.refresh_seconds
+
+    def row_written(self, session_id: str, now: float) -> None:
+        """After the transaction that wrote the row has committed."""
+        if len(self._written) >= self.limit and session_id not in self._written:
+            # Another thread may have evicted the same entry first.
+            self._written.pop(next(iter(self._written), ""), None)
+        self._written[session_id] = now
