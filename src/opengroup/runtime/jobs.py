@@ -47,15 +47,18 @@ TOKEN_USE_FLUSH_SECONDS = 2.0
 
 
 def flush_token_uses(ctx: ServerContext) -> int:
-    """Token uses and modern readers' activity, in one write transaction."""
+    """Token uses, modern readers' activity and signers' last_active, in one write
+    transaction."""
     uses = ctx.token_uses.take()
     readers = ctx.activity.take()
-    if uses or readers:
+    signers = ctx.signers.take()
+    if uses or readers or signers:
         with ctx.db.write() as tx:
             now = ctx.clock()
             token_store.touch_tokens(tx, uses, now)
             token_store.record_activity(tx, readers, now)
-    return len(uses) + len(readers)
+            user_store.touch_users(tx, signers)
+    return len(uses) + len(readers) + len(signers)
 
 
 async def record_token_uses(ctx: ServerContext) -> None:

@@ -3,6 +3,7 @@ modern request that carries X-SOGS headers runs these, so they are plain SQL."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import delete
@@ -39,6 +40,17 @@ def upsert_user_seen(tx: Tx | RawTx, session_id: str, root: str, now: float) -> 
     """Create the user if new (with its root, computed once by the caller), and set
     last_active to `now`."""
     as_raw(tx).run(_UPSERT_USER, (session_id, root, now))
+
+
+_TOUCH_USER = Statement("""
+UPDATE users SET last_active = :last_active
+WHERE session_id = :session_id AND last_active < :last_active""")
+
+
+def touch_users(tx: Tx | RawTx, seen: Sequence[tuple[str, float]]) -> None:
+    """Later last_active times of existing users, (session id, time) each; never moves one
+    back (another process may have written a later one)."""
+    as_raw(tx).run_many(_TOUCH_USER, [(last_active, sid) for sid, last_active in seen])
 
 
 def get_user(tx: Tx | RawTx, session_id: str) -> User | None:

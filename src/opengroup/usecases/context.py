@@ -14,7 +14,7 @@ from opengroup.rules.tokens import TokenPolicy
 from opengroup.store import BlobStore, Database
 from opengroup.usecases.token_caches import (
     ActivityBuffer,
-    RecentSigners,
+    SignerActivity,
     TokenOwners,
     TokenUseBuffer,
 )
@@ -35,7 +35,7 @@ class ServerContext:
     token_uses: TokenUseBuffer = field(default_factory=TokenUseBuffer)
     token_owners: TokenOwners = field(default_factory=TokenOwners)
     activity: ActivityBuffer = field(default_factory=ActivityBuffer)
-    recent_signers: RecentSigners = field(default_factory=RecentSigners)
+    signers: SignerActivity = field(default_factory=SignerActivity)
 
     def __post_init__(self) -> None:
         self.token_policy = TokenPolicy(expiry_seconds=self.config.token_expiry_days * DAY)

@@ -69,19 +69,21 @@ def authenticate(
                 raise SogsAuthError(403, BANNED_TEXT) from None
         raise
     # The signature is good (checked outside the writers' lock): the ban (row 10), the nonce
-    # (row 12) and the user record (at most once a minute per signer and process) in one write
-    # transaction. A banned user's request writes
-    # nothing, as if refused before its signature was looked at.
+    # (row 12) and, on the signer's first request in this process, the user record in one
+    # write transaction; later requests' last_active is recorded late (token_caches). A
+    # banned user's request writes nothing, as if refused before its signature was looked at.
     expires = max(now, credentials.timestamp) + TIMESTAMP_WINDOW + NONCE_MARGIN_SECONDS
     session_id = credentials.session_id
-    row_due = ctx.recent_signers.row_due(session_id, now)
+    known = ctx.signers.row_known(session_id)
     with ctx.db.write_raw() as rtx:
         if moderation_store.is_globally_banned(rtx, root):
             raise SogsAuthError(403, BANNED_TEXT)
         if not user_store.record_nonce(rtx, session_id, credentials.nonce, expires):
             raise SogsAuthError(425, NONCE_REUSED_TEXT)
-        if row_due:
+        if not known:
             user_store.upsert_user_seen(rtx, session_id, root, now)
-    if row_due:
-        ctx.recent_signers.row_written(session_id, now)
+    if known:
+        ctx.signers.seen(session_id, now)  # last_active, written with the next flush
+    else:
+        ctx.signers.row_written(session_id)
     return SignedUser(session_id, root)

@@ -66,24 +66,34 @@ class ActivityBuffer:
         return sorted(taken)
 
 
-class RecentSigners:
-    """Signers of modern requests whose `users` row this process wrote in the last
-    `refresh_seconds`: their next requests leave the row alone (its `last_active` may lag by
-    that much; nothing reads it more finely), so a poll's write transaction is the nonce
-    alone. A signer's first request still creates the row. Bounded: the oldest go first."""
+class SignerActivity:
+    """Modern signers' `last_active` (SOGS-API.md 3.6), recorded late like the rest of the
+    activity: a signer's first request in this process upserts its `users` row in its own
+    transaction (creating it if new); later ones only note the time here, and the flush with
+    the token uses writes the latest of each. A poll's write transaction is then the nonce
+    alone. Bounded: past `limit` known signers the oldest is forgotten (its next request
+    upserts again), past `limit` pending times further ones wait for the next flush."""
 
-    def __init__(self, refresh_seconds: float = 60.0, limit: int = 100_000) -> None:
-        self._written: dict[str, float] = {}
-        self.refresh_seconds = refresh_seconds
+    def __init__(self, limit: int = 100_000) -> None:
+        self._known: dict[str, None] = {}
+        self._pending: dict[str, float] = {}
         self.limit = limit
 
-    def row_due(self, session_id: str, now: float) -> bool:
-        written = self._written.get(session_id)
-        return written is None or now - written >= self.refresh_seconds
+    def row_known(self, session_id: str) -> bool:
+        """Whether this process has written the signer's row (it exists, never deleted)."""
+        return session_id in self._known
 
-    def row_written(self, session_id: str, now: float) -> None:
-        """After the transaction that wrote the row has committed."""
-        if len(self._written) >= self.limit and session_id not in self._written:
+    def row_written(self, session_id: str) -> None:
+        """After the transaction that upserted the row has committed."""
+        if len(self._known) >= self.limit and session_id not in self._known:
             # Another thread may have evicted the same entry first.
-            self._written.pop(next(iter(self._written), ""), None)
-        self._written[session_id] = now
+            self._known.pop(next(iter(self._known), ""), None)
+        self._known[session_id] = None
+
+    def seen(self, session_id: str, now: float) -> None:
+        if len(self._pending) < self.limit or session_id in self._pending:
+            self._pending[session_id] = now
+
+    def take(self) -> list[tuple[str, float]]:
+        taken, self._pending = self._pending, {}
+        return sorted(taken.items())
